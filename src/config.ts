@@ -1,0 +1,123 @@
+import Joi from 'joi';
+import path from 'node:path';
+
+// The only module that reads process.env (main.ts passes it in). Malformed values stop the start
+// with a message naming the variable; nothing falls back silently.
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  publicUrl: string | undefined;
+  databaseUrl: string | undefined;
+  embeddedPg: { dir: string; port: number };
+  logLevel: string;
+  bootstrapAdminKey: string | undefined;
+  secretKey: Buffer | undefined;
+  jwt: { secret?: string; publicKey?: string; algorithms: string[]; issuer?: string; audience?: string } | undefined;
+  workers: {
+    maxPerVersion: number;
+    maxTotal: number;
+    idleTimeoutMs: number;
+    memoryLimitMb: number;
+    maxOutputBytes: number;
+    workRoot: string;
+    pythonBin: string;
+    rscriptBin: string;
+  };
+  insights: {
+    relayEnabled: boolean;
+    relayBatchSize: number;
+    relayIdleMs: number;
+    maxBacklog: number;
+    overflowPolicy: 'reject' | 'drop-oldest';
+  };
+  shutdownTimeoutMs: number;
+}
+
+const schema = Joi.object({
+  NODE_ENV: Joi.string().valid('development', 'production', 'test').default('development'),
+  PORT: Joi.number().integer().min(0).max(65535).default(8080),
+  HOST: Joi.string().default('0.0.0.0'),
+  PUBLIC_URL: Joi.string().uri({ scheme: ['http', 'https'] }),
+  DATABASE_URL: Joi.string().uri({ scheme: ['postgres', 'postgresql'] }),
+  EMBEDDED_PG_DIR: Joi.string().default('.data/pg'),
+  EMBEDDED_PG_PORT: Joi.number().integer().min(1).max(65535).default(54329),
+  LOG_LEVEL: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info'),
+  BOOTSTRAP_ADMIN_KEY: Joi.string().pattern(/^sim[A-Za-z0-9]{20,}$/).message('BOOTSTRAP_ADMIN_KEY must look like sim followed by at least 20 letters or digits'),
+  BEACON_SECRET_KEY: Joi.string().pattern(/^[A-Za-z0-9+/=]{43,44}$|^[0-9a-fA-F]{64}$/).message('BEACON_SECRET_KEY must be 32 bytes, as 64 hex characters or base64'),
+  JWT_SECRET: Joi.string().min(16),
+  JWT_PUBLIC_KEY: Joi.string(),
+  JWT_ALGORITHMS: Joi.string().pattern(/^(HS|RS|ES|PS)(256|384|512)(,(HS|RS|ES|PS)(256|384|512))*$/),
+  JWT_ISSUER: Joi.string(),
+  JWT_AUDIENCE: Joi.string(),
+  WORKER_MAX_PER_VERSION: Joi.number().integer().min(1).max(64).default(2),
+  WORKER_MAX_TOTAL: Joi.number().integer().min(1).max(1024).default(16),
+  WORKER_IDLE_TIMEOUT_MS: Joi.number().integer().min(1000).default(300_000),
+  WORKER_MEMORY_MB: Joi.number().integer().min(64).default(1024),
+  WORKER_MAX_OUTPUT_BYTES: Joi.number().integer().min(1024).default(1024 * 1024),
+  WORK_DIR: Joi.string().default('.data/workers'),
+  PYTHON_BIN: Joi.string().default('/usr/bin/python3'),
+  RSCRIPT_BIN: Joi.string().default('Rscript'),
+  INSIGHTS_RELAY_ENABLED: Joi.boolean().truthy('1').falsy('0').default(true),
+  INSIGHTS_RELAY_BATCH_SIZE: Joi.number().integer().min(1).max(50_000).default(2000),
+  INSIGHTS_RELAY_IDLE_MS: Joi.number().integer().min(10).max(60_000).default(200),
+  INSIGHTS_MAX_BACKLOG: Joi.number().integer().min(1).default(10_000_000),
+  INSIGHTS_OVERFLOW_POLICY: Joi.string().valid('reject', 'drop-oldest').default('reject'),
+  SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(0).default(30_000),
+}).unknown(true);
+
+export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config {
+  const { value: v, error } = schema.validate(env, { abortEarly: false, convert: true });
+  if (error) {
+    throw new Error(`Invalid configuration: ${error.details.map((d) => d.message).join('; ')}`);
+  }
+  const secretKey = v.BEACON_SECRET_KEY
+    ? Buffer.from(v.BEACON_SECRET_KEY, /^[0-9a-fA-F]{64}$/.test(v.BEACON_SECRET_KEY) ? 'hex' : 'base64')
+    : undefined;
+  if (secretKey && secretKey.length !== 32) throw new Error('Invalid configuration: BEACON_SECRET_KEY must decode to 32 bytes');
+  if (v.NODE_ENV === 'production' && !secretKey) {
+    throw new Error('Invalid configuration: BEACON_SECRET_KEY is required when NODE_ENV=production (it encrypts broker passwords)');
+  }
+  if (v.JWT_SECRET && v.JWT_PUBLIC_KEY) throw new Error('Invalid configuration: set JWT_SECRET or JWT_PUBLIC_KEY, not both');
+  const jwtKey = v.JWT_SECRET ?? v.JWT_PUBLIC_KEY;
+  const config: Config = {
+    env: v.NODE_ENV,
+    port: v.PORT,
+    host: v.HOST,
+    publicUrl: v.PUBLIC_URL?.replace(/\/$/, ''),
+    databaseUrl: v.DATABASE_URL,
+    embeddedPg: { dir: path.resolve(cwd, v.EMBEDDED_PG_DIR), port: v.EMBEDDED_PG_PORT },
+    logLevel: v.LOG_LEVEL,
+    bootstrapAdminKey: v.BOOTSTRAP_ADMIN_KEY,
+    secretKey,
+    jwt: jwtKey
+      ? {
+          secret: v.JWT_SECRET,
+          publicKey: v.JWT_PUBLIC_KEY?.replace(/\\n/g, '\n'),
+          algorithms: (v.JWT_ALGORITHMS ?? (v.JWT_SECRET ? 'HS256' : 'RS256')).split(','),
+          issuer: v.JWT_ISSUER,
+          audience: v.JWT_AUDIENCE,
+        }
+      : undefined,
+    workers: {
+      maxPerVersion: v.WORKER_MAX_PER_VERSION,
+      maxTotal: v.WORKER_MAX_TOTAL,
+      idleTimeoutMs: v.WORKER_IDLE_TIMEOUT_MS,
+      memoryLimitMb: v.WORKER_MEMORY_MB,
+      maxOutputBytes: v.WORKER_MAX_OUTPUT_BYTES,
+      workRoot: path.resolve(cwd, v.WORK_DIR),
+      pythonBin: v.PYTHON_BIN,
+      rscriptBin: v.RSCRIPT_BIN,
+    },
+    insights: {
+      relayEnabled: v.INSIGHTS_RELAY_ENABLED,
+      relayBatchSize: v.INSIGHTS_RELAY_BATCH_SIZE,
+      relayIdleMs: v.INSIGHTS_RELAY_IDLE_MS,
+      maxBacklog: v.INSIGHTS_MAX_BACKLOG,
+      overflowPolicy: v.INSIGHTS_OVERFLOW_POLICY,
+    },
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+  };
+  return Object.freeze(config);
+}

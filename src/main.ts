@@ -1,0 +1,84 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createApp } from './app';
+import { loadConfig } from './config';
+import { createDb, migrateLatest } from './platform/db';
+import { startEmbeddedPostgres, type EmbeddedPg } from './platform/embedded-postgres';
+import { createLogger } from './platform/logger';
+import { bootstrapAdmin } from './users/bootstrap-admin';
+
+// The only module with side effects: reads the environment, starts embedded PostgreSQL when no
+// DATABASE_URL is given, migrates, listens, and shuts down once, in order, on SIGTERM/SIGINT.
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const logger = createLogger(config.logLevel);
+
+  let embedded: EmbeddedPg | undefined;
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    logger.info({ dir: config.embeddedPg.dir, port: config.embeddedPg.port }, 'no DATABASE_URL: starting embedded PostgreSQL');
+    embedded = await startEmbeddedPostgres(config.embeddedPg.dir, config.embeddedPg.port, (m) => logger.warn(m));
+    databaseUrl = embedded.url;
+  }
+  const db = createDb(databaseUrl, 20);
+  await migrateLatest(db);
+
+  let port = config.port;
+  const beacon = createApp({
+    config,
+    db,
+    logger,
+    baseUrl: () => config.publicUrl ?? `http://127.0.0.1:${port}`,
+  });
+  const generated = await bootstrapAdmin(beacon.users, config.bootstrapAdminKey);
+  if (generated) {
+    // Printed once, on the first start; only its hash is stored.
+    process.stdout.write(`\nBeacon generated the first admin key (shown once, store it now):\n  ${generated}\n\n`);
+  }
+
+  const server: Server = await new Promise((resolve) => {
+    const s = beacon.app.listen(config.port, config.host, () => resolve(s));
+  });
+  port = (server.address() as AddressInfo).port;
+  server.keepAliveTimeout = 65_000;
+  beacon.insights.start();
+  logger.info({ port, embeddedPostgres: Boolean(embedded) }, 'beacon listening');
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = (signal: string) => {
+    stopping ??= (async () => {
+      logger.info({ signal }, 'shutting down');
+      beacon.beginShutdown();
+      const force = setTimeout(() => {
+        logger.error('shutdown timed out; closing connections');
+        server.closeAllConnections();
+      }, config.shutdownTimeoutMs);
+      force.unref();
+      // Stop accepting, let in-flight requests finish.
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await beacon.insights.stop();
+      await beacon.execution.close();
+      await db.destroy();
+      if (embedded) await embedded.stop();
+      clearTimeout(force);
+      logger.info('stopped');
+    })();
+    stopping.then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err) => {
+  process.stderr.write(`beacon failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import YAML from 'yaml';
+
+export const spec = YAML.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'openapi.yaml'), 'utf8'));
+
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+addFormats(ajv);
+ajv.addSchema({ $id: 'spec', components: spec.components }, 'spec');
+
+/** Every (method, path) the spec documents, e.g. "post /v1/algo/{owner}/{name}". */
+export function specOperations(): string[] {
+  const out: string[] = [];
+  for (const [p, item] of Object.entries<Record<string, unknown>>(spec.paths)) {
+    for (const m of ['get', 'put', 'post', 'delete', 'patch']) if (item[m]) out.push(`${m} ${p}`);
+  }
+  return out.sort();
+}
+
+function responseSchema(method: string, pathTemplate: string, status: number): unknown {
+  const op = spec.paths?.[pathTemplate]?.[method.toLowerCase()];
+  assert.ok(op, `openapi.yaml has no operation ${method} ${pathTemplate}`);
+  let resp = op.responses?.[String(status)] ?? op.responses?.default;
+  assert.ok(resp, `openapi.yaml documents no ${status} reply for ${method} ${pathTemplate}`);
+  if (resp.$ref) resp = spec.components.responses[resp.$ref.split('/').pop()];
+  const content = resp.content ?? {};
+  const media = content['application/json'] ?? Object.values(content)[0];
+  return media?.schema;
+}
+
+/** Asserts a supertest response body matches the schema the spec documents for its status. */
+export function assertMatchesSpec(method: string, pathTemplate: string, res: { status: number; body: unknown }): void {
+  const schema = responseSchema(method, pathTemplate, res.status);
+  if (!schema) return; // documented without a body (e.g. 204)
+  const validateFn = ajv.compile(rewriteRefs(schema) as object);
+  const ok = validateFn(res.body);
+  assert.ok(ok, `${method} ${pathTemplate} ${res.status} body does not match openapi.yaml: ${ajv.errorsText(validateFn.errors)}\n${JSON.stringify(res.body).slice(0, 2000)}`);
+}
+
+// Component refs point into the registered 'spec' document.
+function rewriteRefs(s: unknown): unknown {
+  if (Array.isArray(s)) return s.map(rewriteRefs);
+  if (s && typeof s === 'object') {
+    const o: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(s)) o[k] = k === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `spec${v}` : rewriteRefs(v);
+    return o;
+  }
+  return s;
+}
