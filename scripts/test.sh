@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 tier="${1:-all}"
+bash scripts/setup-system.sh
 files=$(find test/unit -name '*.test.ts' | sort)
 if [[ "$tier" != unit ]]; then
   files="$files $(find test/int -name '*.int.test.ts' | sort)"

@@ -6,12 +6,17 @@ import { createDb, migrateLatest } from './platform/db';
 import { startEmbeddedPostgres, type EmbeddedPg } from './platform/embedded-postgres';
 import { createLogger } from './platform/logger';
 import { bootstrapAdmin } from './users/bootstrap-admin';
+import { loadOrCreateDevSecretKey } from './platform/secret-key';
+import path from 'node:path';
 
 // The only module with side effects: reads the environment, starts embedded PostgreSQL when no
 // DATABASE_URL is given, migrates, listens, and shuts down once, in order, on SIGTERM/SIGINT.
 async function main(): Promise<void> {
-  const config = loadConfig(process.env);
-  const logger = createLogger(config.logLevel);
+  const loaded = loadConfig(process.env);
+  const logger = createLogger(loaded.logLevel);
+  const config = loaded.secretKey
+    ? loaded
+    : Object.freeze({ ...loaded, secretKey: loadOrCreateDevSecretKey(path.dirname(loaded.embeddedPg.dir)) });
 
   let embedded: EmbeddedPg | undefined;
   let databaseUrl = config.databaseUrl;

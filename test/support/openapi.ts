@@ -50,3 +50,10 @@ function rewriteRefs(s: unknown): unknown {
   }
   return s;
 }
+
+/** Asserts a body is the one documented error shape. */
+export function assertErrorShape(body: unknown): void {
+  const validateFn = ajv.getSchema('spec#/components/schemas/Error');
+  assert.ok(validateFn, 'openapi.yaml has no Error schema');
+  assert.ok(validateFn(body), `not the documented error shape: ${ajv.errorsText(validateFn.errors)}: ${JSON.stringify(body).slice(0, 500)}`);
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the system packages Beacon's tests need, from Debian's packages, when they are missing:
+# the R runtime for R algorithms (r-base-core + r-cran-jsonlite), Debian's Python 3 for Python
+# algorithms, Java 17 + Maven for the Kafka broker, openssl for its throw-away CA, and PostgreSQL.
+# Idempotent and quiet when everything is present. Needs root (or sudo) to install.
+set -euo pipefail
+
+missing=()
+command -v Rscript >/dev/null 2>&1 || missing+=(r-base-core)
+dpkg -s r-cran-jsonlite >/dev/null 2>&1 || missing+=(r-cran-jsonlite)
+[[ -x /usr/bin/python3 ]] || missing+=(python3)
+command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || missing+=(maven)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
+
+if ((${#missing[@]})); then
+  echo "setup-system: installing ${missing[*]}" >&2
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The tests use the machine's PostgreSQL on 127.0.0.1:5432 unless TEST_DATABASE_URL/DATABASE_URL says otherwise.
+if [[ -z "${TEST_DATABASE_URL:-}${DATABASE_URL:-}" ]] && ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  echo "setup-system: starting PostgreSQL" >&2
+  cluster=$(ls /etc/postgresql | sort -V | tail -n 1)
+  pg_ctlcluster --skip-systemctl-redirect "$cluster" main start || true
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+fi
