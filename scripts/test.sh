@@ -1,27 +1,38 @@
 #!/usr/bin/env bash
-# Runs every test tier: unit tests (fakes) and integration tests (real PostgreSQL, a real Kafka broker
-# started by scripts/kafka, real algorithm workers). `bash scripts/test.sh unit` runs unit tests only.
+# Runs every test tier:
+#   unit         test/unit/*.test.ts            fakes only
+#   integration  test/int/*.int.test.ts         real PostgreSQL, Kafka broker, algorithm workers
+#   fault        test/fault/*.fault.test.ts     kills/pauses the broker, PostgreSQL, Beacon, workers;
+#                                               run one file at a time, after the others, since they
+#                                               disturb the shared broker
+# `bash scripts/test.sh unit` runs the unit tier only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 tier="${1:-all}"
 bash scripts/setup-system.sh
-files=$(find test/unit -name '*.test.ts' | sort)
-if [[ "$tier" != unit ]]; then
-  files="$files $(find test/int -name '*.int.test.ts' | sort)"
-  if [[ -z "${KAFKA_BOOTSTRAP_INFO:-}" ]]; then
-    # One broker for the whole run; test files read its addresses from the environment.
-    info=$(bash scripts/kafka/start.sh | tail -n 1)
-    export KAFKA_BOOTSTRAP_INFO="$info"
-    started_kafka=1
-  fi
+
+run() {
+  node --import tsx --test --test-timeout=900000 "$@"
+}
+
+if [[ "$tier" == unit ]]; then
+  run $(find test/unit -name '*.test.ts' | sort)
+  exit
+fi
+
+if [[ -z "${KAFKA_BOOTSTRAP_INFO:-}" ]]; then
+  # One broker for the whole run; test files read its addresses from the environment.
+  info=$(bash scripts/kafka/start.sh | tail -n 1)
+  export KAFKA_BOOTSTRAP_INFO="$info"
+  trap '[[ -z "${KEEP_KAFKA:-}" ]] && bash scripts/kafka/stop.sh >/dev/null 2>&1 || true' EXIT
 fi
 
 status=0
-# Integration files each get their own database, so two run at once on this 2-core machine.
-node --import tsx --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-timeout=600000 $files || status=$?
-
-if [[ "${started_kafka:-0}" == 1 && -z "${KEEP_KAFKA:-}" ]]; then
-  bash scripts/kafka/stop.sh >/dev/null 2>&1 || true
+# Each integration file has its own database, so two run at once on this 2-core machine.
+run --test-concurrency="${TEST_CONCURRENCY:-2}" $(find test/unit -name '*.test.ts' | sort) $(find test/int -name '*.int.test.ts' | sort) || status=$?
+fault_files=$(find test/fault -name '*.fault.test.ts' 2>/dev/null | sort)
+if [[ -n "$fault_files" ]]; then
+  run --test-concurrency=1 $fault_files || status=$?
 fi
 exit $status

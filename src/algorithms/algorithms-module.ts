@@ -1,16 +1,47 @@
+import { BuildService } from '../builds/build-service';
+import { BuildStore } from '../builds/build-store';
+import { buildRoutes } from '../builds/build-routes';
+import type { Config } from '../config';
+import { syntaxCheck } from '../execution/languages';
 import type { Db } from '../platform/db';
 import type { Logger } from '../platform/logger';
 import type { RouteDef } from '../platform/routes';
 import type { UserStore } from '../users/user-store';
+import { algorithmRoutes } from './algorithm-routes';
+import { AlgorithmService } from './algorithm-service';
+import { AlgorithmStore } from './algorithm-store';
+import { MarkerCodec } from './paging';
+import { versionRoutes } from './version-routes';
+import { VersionService } from './version-service';
+import { VersionStore } from './version-store';
 
 export interface AlgorithmsDeps {
   db: Db;
   users: UserStore;
   baseUrl: () => string;
   logger: Logger;
+  /** Interpreter paths for the build check, and the secret that signs paging markers. */
+  config: Pick<Config, 'workers' | 'secretKey'>;
 }
 
-// PLACEHOLDER: the management API (algorithms, source, builds, versions) is being built.
-export function createAlgorithmsModule(_deps: AlgorithmsDeps): { routes: RouteDef[] } {
-  return { routes: [] };
+/** The management API: algorithms and their source, builds (compile) and versions (publish). */
+export function createAlgorithmsModule(deps: AlgorithmsDeps): { routes: RouteDef[] } {
+  const { db, baseUrl, logger, config } = deps;
+  const algorithmStore = new AlgorithmStore(db);
+  const buildStore = new BuildStore(db);
+  const algorithms = new AlgorithmService(algorithmStore);
+  const builds = new BuildService(
+    buildStore,
+    (lang, files, name) => syntaxCheck(lang, files, name, { pythonBin: config.workers.pythonBin, rscriptBin: config.workers.rscriptBin }),
+    logger,
+  );
+  const versions = new VersionService(new VersionStore(db), buildStore);
+  const markers = new MarkerCodec(config.secretKey);
+  return {
+    routes: [
+      ...algorithmRoutes({ algorithms, builds, markers, baseUrl }),
+      ...buildRoutes({ algorithms, builds, markers, baseUrl }),
+      ...versionRoutes({ algorithms, versions, markers, baseUrl }),
+    ],
+  };
 }

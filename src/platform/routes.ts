@@ -13,6 +13,8 @@ export interface RouteDef {
   auth: AuthLevel;
   /** json: any Content-Type is read as JSON (curl's default form type included); raw: bytes. */
   body?: 'json' | 'raw' | 'none';
+  /** Overrides the JSON size limit for this route (e.g. whole source trees), as '12mb'. */
+  bodyLimit?: string;
   validate?: { params?: Joi.Schema; query?: Joi.Schema; body?: Joi.Schema };
   handler: (req: Request, res: Response) => unknown;
 }
@@ -42,7 +44,7 @@ export function mountRoutes(routes: RouteDef[], opts: RouteOptions): Router {
   for (const def of routes) {
     const chain: RequestHandler[] = [authenticate(def.auth, opts.authenticator)];
     const bodyKind = def.body ?? (def.method === 'get' || def.method === 'delete' ? 'none' : 'json');
-    if (bodyKind === 'json') chain.push(json, emptyBodyAsObject);
+    if (bodyKind === 'json') chain.push(def.bodyLimit ? express.json({ type: () => true, limit: def.bodyLimit, strict: false }) : json, emptyBodyAsObject);
     if (bodyKind === 'raw') chain.push(raw);
     if (def.validate) chain.push(validate(def.validate));
     chain.push(async (req, res) => {
