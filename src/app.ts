@@ -8,7 +8,7 @@ import type { Db } from './platform/db';
 import { errorHandler } from './platform/error-handler';
 import { healthRoutes } from './platform/health-routes';
 import { newRequestId } from './platform/ids';
-import type { Logger } from './platform/logger';
+import { accessLog, type Logger } from './platform/logger';
 import { createMetrics, type Metrics } from './platform/metrics';
 import { mountRoutes, type RouteDef } from './platform/routes';
 import { userRoutes } from './users/user-routes';
@@ -62,6 +62,7 @@ export function createApp(deps: AppDeps): Beacon {
     next();
   });
   app.use(metrics.httpMiddleware());
+  app.use(accessLog(logger));
   app.use(mountRoutes(routes, { authenticator, jsonLimit: '2mb', rawLimit: '10mb' }));
   app.use((req, res) => {
     res.status(404).json({ error: { id: req.requestId, code: 2015, message: `No route for ${req.method} ${req.path}` } });

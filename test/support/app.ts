@@ -25,7 +25,7 @@ export interface TestApp {
  * A Beacon on its own fresh database, listening on an ephemeral loopback port (real workers call back
  * into it). Extra environment variables override the test defaults.
  */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, opts: { logLines?: string[] } = {}): Promise<TestApp> {
   const testDb = await createTestDb();
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -36,7 +36,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     ...env,
   });
   let port = 0;
-  const beacon = createApp({ config, db: testDb.db, logger: createLogger(config.logLevel), baseUrl: () => `http://127.0.0.1:${port}` });
+  const destination = opts.logLines ? { write: (line: string) => void opts.logLines!.push(line) } : undefined;
+  const beacon = createApp({ config, db: testDb.db, logger: createLogger(config.logLevel, destination), baseUrl: () => `http://127.0.0.1:${port}` });
   await bootstrapAdmin(beacon.users, ADMIN_KEY);
   const server: Server = await new Promise((resolve) => {
     const s = beacon.app.listen(0, '127.0.0.1', () => resolve(s));
