@@ -1,0 +1,117 @@
+// What an algorithm receives, decided by the request's Content-Type (reference/algorithmia-api.md 4.4):
+//   application/json                      json   (parsed; invalid JSON is a 400)
+//   text/plain, application/text          text   (decoded with the given charset, UTF-8 by default)
+//   application/octet-stream              binary (bytes)
+//   missing                               400 (the clients always send one; guessing would hide mistakes)
+//   anything else                         415
+// Content-Encoding applies first: identity, base64 (the body is base64 text, as Algorithmia's
+// langserver accepts), gzip, deflate and br.
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
+import { ApiError, badRequest, ErrorCode } from '../platform/errors';
+
+export type InputContentType = 'text' | 'json' | 'binary';
+
+export interface ExecutionInput {
+  contentType: InputContentType;
+  /** text: string; json: any JSON value; binary: Buffer */
+  data: unknown;
+}
+
+const ACCEPTED = 'application/json, text/plain, application/text or application/octet-stream';
+
+const unsupported = (message: string) => new ApiError(415, ErrorCode.UnsupportedMediaType, message);
+const tooLarge = (limit: number) =>
+  new ApiError(413, ErrorCode.PayloadTooLarge, `The request body is larger than ${limit} bytes after decoding.`);
+
+interface MediaType {
+  type: string;
+  charset?: string;
+}
+
+/** "Text/Plain; Charset=\"UTF-8\"" -> { type: 'text/plain', charset: 'utf-8' }. */
+export function parseMediaType(header: string): MediaType | undefined {
+  const [head, ...params] = header.split(';');
+  const type = head.trim().toLowerCase();
+  if (!/^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(type)) return undefined;
+  const out: MediaType = { type };
+  for (const p of params) {
+    const eq = p.indexOf('=');
+    if (eq < 0) continue;
+    if (p.slice(0, eq).trim().toLowerCase() !== 'charset') continue;
+    out.charset = p.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1').toLowerCase();
+  }
+  return out;
+}
+
+function decodeText(body: Buffer, charset: string | undefined): string {
+  let decoder: TextDecoder;
+  try {
+    decoder = new TextDecoder(charset || 'utf-8', { fatal: true });
+  } catch {
+    throw unsupported(`Unsupported charset '${charset}'; use utf-8 or another standard charset.`);
+  }
+  try {
+    return decoder.decode(body);
+  } catch {
+    throw badRequest(`The request body is not valid ${charset || 'utf-8'} text.`, ErrorCode.InvalidRequest);
+  }
+}
+
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+
+function decodeBase64(body: Buffer): Buffer {
+  const text = body.toString('latin1').replace(/\s+/g, '');
+  if (!BASE64.test(text) || text.replace(/=+$/, '').length % 4 === 1) {
+    throw badRequest('The request body is not valid base64 (Content-Encoding: base64).', ErrorCode.InvalidRequest);
+  }
+  return Buffer.from(text, 'base64');
+}
+
+/** Undoes Content-Encoding; decoded bodies are held to the same limit as raw ones. */
+export function decodeContentEncoding(body: Buffer, header: string | undefined, limit: number): Buffer {
+  const encodings = (header ?? '').split(',').map((e) => e.trim().toLowerCase()).filter((e) => e && e !== 'identity');
+  let out = body;
+  // Encodings are listed in the order they were applied: undo them from the last one.
+  for (const enc of encodings.reverse()) {
+    try {
+      if (enc === 'base64') out = decodeBase64(out);
+      else if (enc === 'gzip' || enc === 'x-gzip') out = gunzipSync(out, { maxOutputLength: limit });
+      else if (enc === 'deflate') out = inflateSync(out, { maxOutputLength: limit });
+      else if (enc === 'br') out = brotliDecompressSync(out, { maxOutputLength: limit });
+      else throw unsupported(`Unsupported Content-Encoding '${enc}'; use base64, gzip, deflate or none.`);
+    } catch (err) {
+      if (err instanceof ApiError) throw err;
+      if (err instanceof RangeError || (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(limit);
+      throw badRequest(`The request body could not be decoded as ${enc}.`, ErrorCode.InvalidRequest);
+    }
+    if (out.length > limit) throw tooLarge(limit);
+  }
+  return out;
+}
+
+/** Turns a decoded body into the algorithm's input, or throws the 4xx the caller deserves. */
+export function parseInput(contentTypeHeader: string | undefined, body: Buffer): ExecutionInput {
+  if (contentTypeHeader === undefined || contentTypeHeader.trim() === '') {
+    throw badRequest(`Missing Content-Type; send ${ACCEPTED}.`, ErrorCode.InvalidRequest);
+  }
+  const media = parseMediaType(contentTypeHeader);
+  if (!media) throw unsupported(`Unsupported Content-Type '${contentTypeHeader}'; send ${ACCEPTED}.`);
+  switch (media.type) {
+    case 'application/json': {
+      const text = decodeText(body, media.charset);
+      try {
+        return { contentType: 'json', data: JSON.parse(text) };
+      } catch (err) {
+        const why = text.trim() === '' ? 'the body is empty' : (err as Error).message;
+        throw badRequest(`Invalid JSON input: ${why}.`, ErrorCode.MalformedJson);
+      }
+    }
+    case 'text/plain':
+    case 'application/text':
+      return { contentType: 'text', data: decodeText(body, media.charset) };
+    case 'application/octet-stream':
+      return { contentType: 'binary', data: body };
+    default:
+      throw unsupported(`Unsupported Content-Type '${media.type}'; send ${ACCEPTED}.`);
+  }
+}

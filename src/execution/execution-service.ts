@@ -1,0 +1,190 @@
+// Runs one `/v1/algo` call: finds the algorithm, resolves the version, asks the worker pool, and for
+// Insights-enabled versions hands one record to the sink before the caller gets an answer.
+//
+// Resolution is cached for `resolutionCacheMs` (1 s by default): a publish or delete becomes visible
+// within that time. A cached answer that would refuse the call (404/403) is re-checked against the
+// database first, so a new algorithm, version or build is callable as soon as it exists. Builds are
+// immutable, so their files are cached without expiry (bounded by count).
+import type { InsightsRecord, InsightsSink } from '../insights/insights-sink';
+import { aclAllows, type Principal } from '../platform/auth';
+import { ApiError, ErrorCode, badRequest, forbidden } from '../platform/errors';
+import { UUID_PATTERN } from '../platform/ids';
+import type { Logger } from '../platform/logger';
+import type { ExecutionInput } from './execution-input';
+import type { AlgorithmSnapshot, BuildFiles, ExecutionStore } from './execution-store';
+import { normaliseLanguage } from './languages';
+import { parseVersionSpec, resolveVersion, VERSION_FORMS, type ResolvedVersion } from './version-resolver';
+import type { CallOutcome, WorkerPool } from './worker-pool';
+
+export type AlgorithmRef = { owner: string; name: string; version?: string } | { algorithmId: string; version?: string };
+
+export interface ExecutionTarget {
+  algorithmId: string;
+  owner: string;
+  name: string;
+  language: string;
+  isOwner: boolean;
+  version: ResolvedVersion;
+}
+
+export interface RunOptions {
+  timeoutMs: number;
+  requestId: string;
+}
+
+export type ExecutionOutcomeLabel = 'success' | 'error' | 'timeout';
+
+export interface ExecutionServiceDeps {
+  store: Pick<ExecutionStore, 'findAlgorithm' | 'findAlgorithmById' | 'findBuildByHash' | 'findBuildFiles'>;
+  pool: Pick<WorkerPool, 'call'>;
+  sink: InsightsSink;
+  logger: Pick<Logger, 'warn' | 'error'>;
+  counters: {
+    executions: { inc(labels: { algorithm: string; outcome: ExecutionOutcomeLabel }): void };
+    insightsLost: { inc(): void };
+  };
+  resolutionCacheMs?: number;
+}
+
+const MAX_CACHED_BUILDS = 256;
+const MAX_CACHED_SNAPSHOTS = 10_000;
+
+interface Cached {
+  value: Promise<AlgorithmSnapshot | undefined>;
+  expires: number;
+}
+
+const label = (ref: AlgorithmRef): string => {
+  const base = 'algorithmId' in ref ? ref.algorithmId : `${ref.owner}/${ref.name}`;
+  return `algo://${base}${ref.version ? `/${ref.version}` : ''}`;
+};
+
+export function outcomeLabel(o: CallOutcome): ExecutionOutcomeLabel {
+  if (o.kind === 'result') return 'success';
+  return o.error.error_type === 'TimeoutError' ? 'timeout' : 'error';
+}
+
+export class ExecutionService {
+  private readonly snapshots = new Map<string, Cached>();
+  private readonly builds = new Map<string, Promise<BuildFiles | undefined>>();
+  private readonly background = new Set<Promise<void>>();
+  private readonly cacheMs: number;
+
+  constructor(private readonly deps: ExecutionServiceDeps) {
+    this.cacheMs = deps.resolutionCacheMs ?? 1000;
+  }
+
+  /** Who may call what, and which build runs; throws 400/403/404 ApiErrors. */
+  async resolve(principal: Principal, ref: AlgorithmRef): Promise<ExecutionTarget> {
+    const spec = parseVersionSpec(ref.version);
+    if (!spec) throw badRequest(`Invalid version '${ref.version}' in ${label(ref)}; use ${VERSION_FORMS}.`, ErrorCode.InvalidRequest);
+    if ('owner' in ref && !aclAllows(principal, ref.owner, ref.name)) throw aclRefused(ref);
+
+    const first = await this.snapshot(ref, false);
+    let algo = first.algo;
+    if (!algo) throw new ApiError(404, ErrorCode.AlgorithmNotFound, `algorithm ${label(ref)} not found`);
+    if (!aclAllows(principal, algo.owner, algo.name)) throw aclRefused(ref);
+    const isOwner = principal.userId === algo.ownerId;
+    const build = spec.kind === 'hash' && isOwner ? await this.deps.store.findBuildByHash(algo.id, spec.hash) : undefined;
+    let r = resolveVersion(spec, algo.versions, isOwner, build);
+    if (!r.ok && first.cached) {
+      // The cached snapshot may predate a publish: refusals are always checked against the database.
+      algo = (await this.snapshot(ref, true)).algo ?? algo;
+      r = resolveVersion(spec, algo.versions, isOwner, build);
+    }
+    if (!r.ok) {
+      if (r.status === 403) throw forbidden(`Not allowed to call ${label(ref)}: ${r.reason}.`);
+      throw new ApiError(404, ErrorCode.VersionDoesNotExist, `algorithm ${label(ref)} not found: ${r.reason}`);
+    }
+    return { algorithmId: algo.id, owner: algo.owner, name: algo.name, language: algo.language, isOwner, version: r.version };
+  }
+
+  /** Runs the call; for an Insights-enabled version the record is durable (or counted lost) on return. */
+  async run(target: ExecutionTarget, input: ExecutionInput, opts: RunOptions): Promise<CallOutcome> {
+    const files = await this.buildFiles(target.version.buildId);
+    const language = normaliseLanguage(files.language) ?? normaliseLanguage(target.language);
+    if (!language) throw new Error(`build ${target.version.buildId} has unknown language '${files.language}'`);
+    const time = new Date();
+    const outcome = await this.deps.pool.call(
+      { key: target.version.buildId, language, algoName: target.name, files: files.files },
+      { contentType: input.contentType, data: input.data, timeoutMs: opts.timeoutMs, requestId: opts.requestId },
+    );
+    this.deps.counters.executions.inc({ algorithm: `${target.owner}/${target.name}`, outcome: outcomeLabel(outcome) });
+    if (target.version.insightsEnabled) await this.record(target, outcome, time, opts.requestId);
+    return outcome;
+  }
+
+  /** output=void: the caller already has its answer; the run (and its Insights record) continues here. */
+  runInBackground(target: ExecutionTarget, input: ExecutionInput, opts: RunOptions): void {
+    const p: Promise<void> = this.run(target, input, opts)
+      .then(() => undefined)
+      .catch((err: unknown) => this.deps.logger.error({ err, requestId: opts.requestId }, 'background execution failed'))
+      .finally(() => this.background.delete(p));
+    this.background.add(p);
+  }
+
+  /** Resolves once every background run has finished. */
+  async drain(): Promise<void> {
+    while (this.background.size > 0) await Promise.allSettled([...this.background]);
+  }
+
+  // The caller has a result either way: a payload the sink cannot take is logged and counted, not
+  // turned into a failed call (the algorithm did run; failing it would invite a retry that runs it twice).
+  private async record(target: ExecutionTarget, outcome: CallOutcome, time: Date, requestId: string): Promise<void> {
+    const record: InsightsRecord = {
+      requestId,
+      sessionId: outcome.sessionId,
+      time,
+      durationMs: outcome.durationMs,
+      owner: target.owner,
+      name: target.name,
+      version: target.version.semanticVersion ?? target.version.commitSha,
+      metrics: outcome.metrics,
+    };
+    try {
+      await this.deps.sink.accept(record);
+    } catch (err) {
+      this.deps.counters.insightsLost.inc();
+      this.deps.logger.warn({ err, requestId }, 'insights record could not be stored; the payload of this execution is lost');
+    }
+  }
+
+  private async snapshot(ref: AlgorithmRef, fresh: boolean): Promise<{ algo: AlgorithmSnapshot | undefined; cached: boolean }> {
+    if ('algorithmId' in ref && !UUID_PATTERN.test(ref.algorithmId)) return { algo: undefined, cached: false };
+    const key = 'algorithmId' in ref ? `id:${ref.algorithmId.toLowerCase()}` : `name:${ref.owner.toLowerCase()}/${ref.name.toLowerCase()}`;
+    const now = Date.now();
+    const hit = this.snapshots.get(key);
+    if (hit && !fresh && hit.expires > now) return { algo: await hit.value, cached: true };
+    const value = 'algorithmId' in ref ? this.deps.store.findAlgorithmById(ref.algorithmId) : this.deps.store.findAlgorithm(ref.owner, ref.name);
+    if (this.cacheMs <= 0) return { algo: await value, cached: false };
+    if (this.snapshots.size >= MAX_CACHED_SNAPSHOTS) this.snapshots.clear();
+    const entry: Cached = { value, expires: now + this.cacheMs };
+    this.snapshots.set(key, entry);
+    // Failures and unknown algorithms are not remembered.
+    value.then(
+      (v) => v === undefined && this.snapshots.get(key) === entry && this.snapshots.delete(key),
+      () => this.snapshots.get(key) === entry && this.snapshots.delete(key),
+    );
+    return { algo: await value, cached: false };
+  }
+
+  private async buildFiles(buildId: string): Promise<BuildFiles> {
+    let p = this.builds.get(buildId);
+    if (!p) {
+      p = this.deps.store.findBuildFiles(buildId);
+      if (this.builds.size >= MAX_CACHED_BUILDS) this.builds.delete(this.builds.keys().next().value as string);
+      this.builds.set(buildId, p);
+      p.then(
+        (v) => v === undefined && this.builds.delete(buildId),
+        () => this.builds.delete(buildId),
+      );
+    }
+    const files = await p;
+    if (!files) throw new ApiError(404, ErrorCode.AlgorithmBuildNotFound, `build ${buildId} no longer exists`);
+    return files;
+  }
+}
+
+function aclRefused(ref: AlgorithmRef): ApiError {
+  return forbidden(`This API key may not call ${label({ ...ref, version: undefined })} (algo_acl).`);
+}
