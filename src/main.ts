@@ -64,8 +64,9 @@ async function main(): Promise<void> {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
-      await beacon.insights.stop();
+      // Execution first: background (output=void) runs still hand their Insights records to the sink.
       await beacon.execution.close();
+      await beacon.insights.stop();
       await db.destroy();
       if (embedded) await embedded.stop();
       clearTimeout(force);

@@ -63,8 +63,8 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { log
       beacon.beginShutdown();
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
-      await beacon.insights.stop();
       await beacon.execution.close();
+      await beacon.insights.stop();
       await testDb.drop();
     },
   };
