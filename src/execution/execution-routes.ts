@@ -9,7 +9,8 @@ import { route, type RouteDef } from '../platform/routes';
 import { decodeContentEncoding, parseInput } from './execution-input';
 import type { AlgorithmRef, ExecutionService, ExecutionTarget } from './execution-service';
 import { readRequestBody } from './request-body';
-import type { CallOutcome, WorkerPool } from './worker-pool';
+import type { CallOutcome } from './worker-pool';
+import { workerInsightsRoute, type WorkerInsightsReceiver } from './worker-insights-route';
 
 export const MAX_INPUT_BYTES = 10 * 1024 * 1024;
 
@@ -37,7 +38,7 @@ function refFromParams(p: Record<string, string>): AlgorithmRef {
   return { owner: p.owner, name: p.name, version: p.version };
 }
 
-export function executionRoutes(service: ExecutionService, pool: Pick<WorkerPool, 'reportInsights'>): RouteDef[] {
+export function executionRoutes(service: ExecutionService, pool: WorkerInsightsReceiver): RouteDef[] {
   const execute = async (req: Request, res: Response) => {
     const ref = refFromParams(req.params as Record<string, string>);
     const q = req.query as unknown as ExecQuery;
@@ -58,12 +59,7 @@ export function executionRoutes(service: ExecutionService, pool: Pick<WorkerPool
     route('post', '/v1/algo/{owner}/{name}', 'algo', execute, opts),
     route('post', '/v1/algo/{owner}/{name}/{version}', 'algo', execute, opts),
     route('post', '/v1/algo/{algorithmId}', 'algo', execute, opts),
-    // Each worker's ALGORITHMIA_API is <service>/worker/<token>; the token is the credential.
-    route('post', '/worker/{token}/v1/insights', 'public', (req, res) => {
-      const r = pool.reportInsights(String(req.params.token), req.body);
-      if (r.status === 200) res.json({ response: 'ok' });
-      else res.status(r.status).json({ error: { message: r.message ?? 'insights report refused' } });
-    }),
+    workerInsightsRoute(pool),
   ];
 }
 

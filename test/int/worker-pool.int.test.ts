@@ -10,7 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
 import { WorkerPool, type CallOutcome, type CallRequest, type WorkerSpec } from '../../src/execution/worker-pool';
-import { createWorkerInsightsRouter } from '../../src/execution/worker-insights-route';
+import { workerInsightsRoute } from '../../src/execution/worker-insights-route';
+import type { Authenticator } from '../../src/platform/auth';
+import { errorHandler } from '../../src/platform/error-handler';
+import { createLogger } from '../../src/platform/logger';
+import { mountRoutes } from '../../src/platform/routes';
 import type { Language } from '../../src/execution/languages';
 
 const PYTHON = '/usr/bin/python3';
@@ -221,7 +225,9 @@ before(async () => {
   workRoot = mkdtempSync(join(tmpdir(), 'beacon-workers-'));
   pool = makePool();
   const app = express();
-  app.use(createWorkerInsightsRouter(pool));
+  // The service's own route definition, mounted as the app mounts it (a public route needs no authenticator).
+  app.use(mountRoutes([workerInsightsRoute(pool)], { authenticator: {} as Authenticator, jsonLimit: '2mb', rawLimit: '10mb' }));
+  app.use(errorHandler(createLogger('silent')));
   ({ server, url: baseUrl } = await listen(app));
 });
 
@@ -500,7 +506,7 @@ describe('worker insights route', () => {
     assert.match(((await unknown.json()) as { error: { message: string } }).error.message, /unknown worker token/);
     const bad = await post('/worker/nope/v1/insights', '{not json', 'text/plain');
     assert.equal(bad.status, 400);
-    assert.match(((await bad.json()) as { error: { message: string } }).error.message, /not valid JSON/);
+    assert.match(((await bad.json()) as { error: { message: string } }).error.message, /Invalid JSON/);
     const form = await post('/worker/nope/v1/insights', '{"a": 1}', 'application/x-www-form-urlencoded');
     assert.equal(form.status, 404, 'parsed as JSON, then refused for the token');
   });
