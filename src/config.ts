@@ -21,6 +21,7 @@ export interface Config {
     idleTimeoutMs: number;
     memoryLimitMb: number;
     maxOutputBytes: number;
+    maxResultBytes: number;
     workRoot: string;
     pythonBin: string;
     rscriptBin: string;
@@ -56,6 +57,7 @@ const schema = Joi.object({
   WORKER_IDLE_TIMEOUT_MS: Joi.number().integer().min(1000).default(300_000),
   WORKER_MEMORY_MB: Joi.number().integer().min(64).default(1024),
   WORKER_MAX_OUTPUT_BYTES: Joi.number().integer().min(1024).default(1024 * 1024),
+  WORKER_MAX_RESULT_BYTES: Joi.number().integer().min(1024).default(15 * 1024 * 1024),
   WORK_DIR: Joi.string().default('.data/workers'),
   PYTHON_BIN: Joi.string().default('/usr/bin/python3'),
   RSCRIPT_BIN: Joi.string().default('Rscript'),
@@ -106,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
       idleTimeoutMs: v.WORKER_IDLE_TIMEOUT_MS,
       memoryLimitMb: v.WORKER_MEMORY_MB,
       maxOutputBytes: v.WORKER_MAX_OUTPUT_BYTES,
+      maxResultBytes: v.WORKER_MAX_RESULT_BYTES,
       workRoot: path.resolve(cwd, v.WORK_DIR),
       pythonBin: v.PYTHON_BIN,
       rscriptBin: v.RSCRIPT_BIN,

@@ -44,6 +44,7 @@ export function createExecutionModule(deps: ExecutionDeps): ExecutionModule {
     rscriptBin: w.rscriptBin,
     memoryLimitMb: w.memoryLimitMb,
     maxOutputBytes: w.maxOutputBytes,
+    maxResultBytes: w.maxResultBytes,
     logger,
   });
   const insightsLost = new client.Counter({

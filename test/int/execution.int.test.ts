@@ -69,7 +69,7 @@ const json = (path: string, value: unknown, key = alice.key) => call(path, key, 
 const text = (path: string, value: string, key = alice.key) => call(path, key, value, 'text/plain');
 
 before(async () => {
-  t = await startTestApp({ WORKER_MAX_PER_VERSION: '2', WORKER_MAX_OUTPUT_BYTES: String(1024 * 1024) });
+  t = await startTestApp({ WORKER_MAX_PER_VERSION: '2', WORKER_MAX_OUTPUT_BYTES: String(1024 * 1024), WORKER_MAX_RESULT_BYTES: String(1024 * 1024) });
   alice = new AlgorithmAuthor(t, 'alice', await t.createUser('alice'));
   bobKey = await t.createUser('bob');
   noAlgoKey = await t.createUser('dave', { allow_algo: false });
