@@ -56,9 +56,14 @@ export function createApp(deps: AppDeps): Beacon {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  // In-flight responses, so that shutdown can ask every keep-alive client to go away after its answer.
+  const inFlight = new Set<express.Response>();
   app.use((req, res, next) => {
     req.requestId = newRequestId();
     res.setHeader('X-Request-Id', req.requestId);
+    if (shuttingDown) res.setHeader('Connection', 'close');
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
     next();
   });
   app.use(metrics.httpMiddleware());
@@ -78,6 +83,7 @@ export function createApp(deps: AppDeps): Beacon {
     execution,
     beginShutdown: () => {
       shuttingDown = true;
+      for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
     },
   };
 }

@@ -59,11 +59,14 @@ async function main(): Promise<void> {
         server.closeAllConnections();
       }, config.shutdownTimeoutMs);
       force.unref();
-      // Stop accepting, let in-flight requests finish.
+      // Stop accepting, let in-flight requests finish. Their answers carry Connection: close, and
+      // each connection is closed as soon as it goes idle.
+      const closeIdle = setInterval(() => server.closeIdleConnections(), 100);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      clearInterval(closeIdle);
       // Execution first: background (output=void) runs still hand their Insights records to the sink.
       await beacon.execution.close();
       await beacon.insights.stop();
