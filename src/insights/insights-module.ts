@@ -3,7 +3,19 @@ import type { Db } from '../platform/db';
 import type { Logger } from '../platform/logger';
 import type { Metrics } from '../platform/metrics';
 import type { RouteDef } from '../platform/routes';
+import { connectionRoutes } from './connection-routes';
+import { ConnectionService } from './connection-service';
+import { ConnectionStore } from './connection-store';
 import type { InsightsSink } from './insights-sink';
+import { type InsightsStatus, readStatus } from './insights-status';
+import { KafkaClientFactory } from './kafka-client-factory';
+import { probeConnection } from './kafka-probe';
+import { connectRelayProducer } from './kafka-relay-producer';
+import { guardKafkaRejections } from './kafka-rejection-guard';
+import { OutboxSink } from './outbox-sink';
+import { OutboxStore } from './outbox-store';
+import { Relay } from './relay';
+import { SecretBox } from './secret-box';
 
 export interface InsightsDeps {
   db: Db;
@@ -16,20 +28,91 @@ export interface InsightsModule {
   routes: RouteDef[];
   sink: InsightsSink;
   /** Summary for /readyz and the status route. */
-  status(): Promise<unknown>;
+  status(): Promise<InsightsStatus>;
   /** Starts the relay (outbox -> Kafka) in the background. */
   start(): void;
   /** Flushes pending outbox writes and stops the relay after its current batch. */
   stop(): Promise<void>;
 }
 
-// PLACEHOLDER: the outbox, relay and admin connection routes are being built.
-export function createInsightsModule(_deps: InsightsDeps): InsightsModule {
+/** Wires the Insights pipeline: admin connection routes, the outbox sink, and the relay to Kafka. */
+export function createInsightsModule(deps: InsightsDeps): InsightsModule {
+  const { db, config, logger, metrics } = deps;
+  if (!config.secretKey) {
+    throw new Error('Insights needs config.secretKey (BEACON_SECRET_KEY, 32 bytes) to encrypt the broker password at rest');
+  }
+  const log = logger.child({ component: 'insights' });
+  const { relayBatchSize, relayIdleMs, maxBacklog, overflowPolicy, relayEnabled } = config.insights;
+  const outbox = new OutboxStore(db);
+  const kafka = new KafkaClientFactory(log);
+
+  const payloads = metrics.insightsPayloads;
+  const connections = new ConnectionService({
+    store: new ConnectionStore(db),
+    secrets: new SecretBox(config.secretKey, 'insights_connection.broker_password'),
+    probe: (conn) => probeConnection(kafka, conn),
+    onChange: () => relay.notifyConnectionChanged(),
+    logger: log,
+  });
+  const relay = new Relay({
+    outbox,
+    connection: () => connections.active(),
+    createProducer: (conn) => connectRelayProducer(kafka, conn),
+    onDelivered: (n) => payloads.inc({ stage: 'delivered' }, n),
+    onFailed: (n) => payloads.inc({ stage: 'failed' }, n),
+    onDropped: (n) => payloads.inc({ stage: 'dropped' }, n),
+    logger: log,
+    batchSize: relayBatchSize,
+    idleMs: relayIdleMs,
+  });
+  const sink = new OutboxSink({
+    outbox,
+    maxBacklog,
+    overflowPolicy,
+    logger: log,
+    onAccepted: (n) => payloads.inc({ stage: 'accepted' }, n),
+    onDropped: (n) => payloads.inc({ stage: 'dropped' }, n),
+    onStored: () => relay.notifyNewRows(),
+  });
+
+  metrics.gauge('beacon_insights_backlog', 'Undelivered Insights payloads in the outbox (exact up to 100,000)', async () => (await outbox.backlog()).size);
+  metrics.gauge(
+    'beacon_insights_oldest_undelivered_age_seconds',
+    'Age of the oldest undelivered Insights payload (0 when none)',
+    async () => (await outbox.backlog()).oldestAgeSeconds ?? 0,
+  );
+
+  const status = () =>
+    readStatus({
+      configured: () => connections.isConfigured(),
+      relay: () => relay.state(),
+      relayEnabled,
+      backlog: () => outbox.backlog(),
+      counters: () => outbox.counters(),
+      overflowPolicy,
+      maxBacklog,
+    });
+
+  let unguard: (() => void) | undefined;
+  let stopped: Promise<void> | undefined;
   return {
-    routes: [],
-    sink: { accept: async () => undefined },
-    status: async () => ({ connected: false }),
-    start: () => undefined,
-    stop: async () => undefined,
+    routes: connectionRoutes(connections, status),
+    sink,
+    status,
+    start() {
+      if (!relayEnabled || unguard) return;
+      stopped = undefined;
+      unguard = guardKafkaRejections(log);
+      relay.start();
+    },
+    stop() {
+      stopped ??= (async () => {
+        await sink.flush();
+        await relay.stop();
+        unguard?.();
+        unguard = undefined;
+      })();
+      return stopped;
+    },
   };
 }

@@ -1,23 +1,12 @@
 // Fault (serial tier: it stops the shared broker): payloads keep being accepted while the broker is
-// down (controlled SIGTERM shutdown), the relay reports the outage and backs off, and once the broker
-// is back every accepted payload reaches the topic at least once; any duplicate carries the same
-// ce_id as its original.
+// down (a SIGTERM shutdown, then a SIGKILL crash), the relay reports the outage and backs off, and
+// once the broker is back every accepted payload reaches the topic at least once; any duplicate
+// carries the same ce_id as its original.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { startTestApp, type TestApp } from '../support/app';
-import { consumeAll, createTopic, deleteTopic, ensureKafka, type KafkaInfo, plaintextClient, startBroker, stopBroker } from '../support/kafka';
-import { admin, connectionFor, record, status, waitFor, waitForDrain } from '../int/insights-helpers';
-
-async function topicSize(kafka: KafkaInfo, name: string): Promise<number> {
-  const client = plaintextClient(kafka, 'insights-outage-offsets').admin();
-  await client.connect();
-  try {
-    return (await client.fetchTopicOffsets(name)).reduce((sum, p) => sum + Number(p.high), 0);
-  } finally {
-    await client.disconnect();
-  }
-}
+import { consumeAll, deleteTopic, ensureKafka, type KafkaInfo, startBroker, stopBroker } from '../support/kafka';
+import { admin, connectionFor, freshTopic, record, status, topicSize, waitFor, waitForDrain } from '../int/insights-helpers';
 
 let info: KafkaInfo;
 let t: TestApp;
@@ -25,8 +14,7 @@ let topic: string;
 
 before(async () => {
   info = await ensureKafka();
-  topic = `insights-outage-${randomUUID().slice(0, 8)}`;
-  await createTopic(info, topic, 3);
+  topic = await freshTopic(info, 'outage', [], 3);
   t = await startTestApp();
   const posted = await t.request.post('/v1/admin/insights-connection').set(admin).send(connectionFor(info, 'scram-256', topic, ''));
   assert.equal(posted.status, 200, JSON.stringify(posted.body));
@@ -54,15 +42,20 @@ test('payloads accepted before, during and after a broker outage are all deliver
   })();
   const until = (n: number, what: string) => waitFor(what, async () => accepted.length, (len) => len >= n, 120_000);
 
-  await until(300, '300 payloads with the broker up');
-  await stopBroker({ signal: 'SIGTERM' });
-  const atStop = accepted.length;
-  const down = await waitFor('the relay to notice the outage', () => status(t), (s) => s.last_error !== null && s.backlog > 0, 120_000);
-  assert.equal(down.last_error.reason, 'unreachable', JSON.stringify(down.last_error));
-  assert.equal(down.connected, false);
-  await until(atStop + 500, '500 more payloads with the broker down');
-  info = await startBroker();
-  await until(accepted.length + 300, '300 more payloads after the restart');
+  // A controlled shutdown first, then a crash: both must lose nothing.
+  const phases: string[] = [];
+  for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+    await until(accepted.length + 300, `300 payloads with the broker up (before ${signal})`);
+    await stopBroker({ signal });
+    const atStop = accepted.length;
+    const down = await waitFor(`the relay to notice the ${signal}`, () => status(t), (s) => s.last_error !== null && s.backlog > 0, 120_000);
+    assert.equal(down.last_error.reason, 'unreachable', JSON.stringify(down.last_error));
+    assert.equal(down.connected, false);
+    await until(atStop + 500, `500 more payloads with the broker down (${signal})`);
+    info = await startBroker();
+    phases.push(`${signal}: ${accepted.length - atStop} accepted while down`);
+  }
+  await until(accepted.length + 300, '300 more payloads after the last restart');
   producing = false;
   await producer;
 
@@ -82,5 +75,5 @@ test('payloads accepted before, during and after a broker outage are all deliver
   const missing = accepted.filter((id) => !seen.has(id));
   assert.deepEqual(missing, [], `${missing.length} of ${accepted.length} accepted payloads never arrived`);
   const duplicates = [...seen.values()].filter((n) => n > 1).length;
-  ctx.diagnostic(`accepted ${accepted.length} (${accepted.length - atStop} after the stop), messages ${all.length}, duplicated ids ${duplicates}, failed attempts ${drained.failed}`);
+  ctx.diagnostic(`accepted ${accepted.length} (${phases.join('; ')}), messages ${all.length}, duplicated ids ${duplicates}, failed attempts ${drained.failed}`);
 });
