@@ -32,6 +32,7 @@ export interface Config {
     relayIdleMs: number;
     maxBacklog: number;
     overflowPolicy: 'reject' | 'drop-oldest';
+    spoolDir: string;
   };
   shutdownTimeoutMs: number;
 }
@@ -66,6 +67,7 @@ const schema = Joi.object({
   INSIGHTS_RELAY_IDLE_MS: Joi.number().integer().min(10).max(60_000).default(200),
   INSIGHTS_MAX_BACKLOG: Joi.number().integer().min(1).default(10_000_000),
   INSIGHTS_OVERFLOW_POLICY: Joi.string().valid('reject', 'drop-oldest').default('reject'),
+  INSIGHTS_SPOOL_DIR: Joi.string().default('.data/insights-spool'),
   SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(0).default(30_000),
 }).unknown(true);
 
@@ -119,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
       relayIdleMs: v.INSIGHTS_RELAY_IDLE_MS,
       maxBacklog: v.INSIGHTS_MAX_BACKLOG,
       overflowPolicy: v.INSIGHTS_OVERFLOW_POLICY,
+      spoolDir: path.resolve(cwd, v.INSIGHTS_SPOOL_DIR),
     },
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
   };

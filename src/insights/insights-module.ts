@@ -13,6 +13,7 @@ import { probeConnection } from './kafka-probe';
 import { connectRelayProducer } from './kafka-relay-producer';
 import { guardKafkaRejections } from './kafka-rejection-guard';
 import { OutboxSink } from './outbox-sink';
+import { OutboxSpool } from './outbox-spool';
 import { OutboxStore } from './outbox-store';
 import { Relay } from './relay';
 import { SecretBox } from './secret-box';
@@ -65,7 +66,16 @@ export function createInsightsModule(deps: InsightsDeps): InsightsModule {
     batchSize: relayBatchSize,
     idleMs: relayIdleMs,
   });
+  const spool = new OutboxSpool(config.insights.spoolDir, {
+    async insert(entries) {
+      const r = await outbox.insertBatch(entries, maxBacklog, overflowPolicy);
+      if (r.inserted > 0) payloads.inc({ stage: 'accepted' }, r.inserted);
+      if (r.dropped > 0) payloads.inc({ stage: 'dropped' }, r.dropped);
+      if (r.inserted > 0) relay.notifyNewRows();
+    },
+  }, log);
   const sink = new OutboxSink({
+    spool,
     outbox,
     maxBacklog,
     overflowPolicy,
@@ -100,6 +110,7 @@ export function createInsightsModule(deps: InsightsDeps): InsightsModule {
     sink,
     status,
     start() {
+      spool.start();
       if (!relayEnabled || unguard) return;
       stopped = undefined;
       unguard = guardKafkaRejections(log);
@@ -108,6 +119,7 @@ export function createInsightsModule(deps: InsightsDeps): InsightsModule {
     stop() {
       stopped ??= (async () => {
         await sink.flush();
+        spool.stop();
         await relay.stop();
         unguard?.();
         unguard = undefined;

@@ -17,6 +17,8 @@ export interface OutboxSinkDeps {
   onDropped(count: number): void;
   /** Called after rows were committed (the relay can stop idling). */
   onStored?(): void;
+  /** Where batches go while the database cannot take them (durable on local disk). */
+  spool?: { append(entries: OutboxEntry[]): Promise<void> };
   maxBatch?: number;
 }
 
@@ -41,8 +43,9 @@ export class OutboxSink implements InsightsSink {
 
   /**
    * Resolves once the payload is committed to the outbox, or was refused by the overflow policy
-   * (counted and logged: the execution itself must not fail because telemetry is full). Rejects
-   * when the database could not take it.
+   * (counted and logged: the execution itself must not fail because telemetry is full). While the
+   * database cannot take it, the payload is spooled to local disk instead; rejects only when
+   * neither worked.
    */
   accept(record: InsightsRecord): Promise<void> {
     let entry: OutboxEntry;
@@ -83,10 +86,24 @@ export class OutboxSink implements InsightsSink {
         for (const p of batch) p.resolve();
         if (r.inserted > 0) this.deps.onStored?.();
       } catch (err) {
-        for (const p of batch) p.reject(err);
+        await this.spoolOrReject(batch, err);
       }
     }
     this.flushing = undefined;
+  }
+
+  private async spoolOrReject(batch: Pending[], dbError: unknown): Promise<void> {
+    if (!this.deps.spool) {
+      for (const p of batch) p.reject(dbError);
+      return;
+    }
+    try {
+      await this.deps.spool.append(batch.map((p) => p.entry));
+      for (const p of batch) p.resolve();
+    } catch (spoolError) {
+      this.deps.logger.error({ err: (spoolError as Error).message }, 'insights payloads could neither be stored nor spooled');
+      for (const p of batch) p.reject(dbError);
+    }
   }
 }
 

@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import type { Server } from 'node:http';
 import supertest from 'supertest';
 import { createApp, type Beacon } from '../../src/app';
@@ -33,6 +36,8 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { log
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     BEACON_SECRET_KEY: '0'.repeat(64),
     INSIGHTS_RELAY_IDLE_MS: '50',
+    // Each app spools to its own folder: another app's spool belongs to another database.
+    INSIGHTS_SPOOL_DIR: path.join(os.tmpdir(), `beacon-spool-${randomUUID()}`),
     ...env,
   });
   let port = 0;
