@@ -33,6 +33,7 @@ export interface Config {
     maxBacklog: number;
     overflowPolicy: 'reject' | 'drop-oldest';
     spoolDir: string;
+    outboxSyncCommit: boolean;
   };
   shutdownTimeoutMs: number;
 }
@@ -68,6 +69,7 @@ const schema = Joi.object({
   INSIGHTS_MAX_BACKLOG: Joi.number().integer().min(1).default(10_000_000),
   INSIGHTS_OVERFLOW_POLICY: Joi.string().valid('reject', 'drop-oldest').default('reject'),
   INSIGHTS_SPOOL_DIR: Joi.string().default('.data/insights-spool'),
+  INSIGHTS_OUTBOX_SYNC_COMMIT: Joi.boolean().truthy('1').falsy('0').default(false),
   SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(0).default(30_000),
 }).unknown(true);
 
@@ -122,6 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
       maxBacklog: v.INSIGHTS_MAX_BACKLOG,
       overflowPolicy: v.INSIGHTS_OVERFLOW_POLICY,
       spoolDir: path.resolve(cwd, v.INSIGHTS_SPOOL_DIR),
+      outboxSyncCommit: v.INSIGHTS_OUTBOX_SYNC_COMMIT,
     },
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
   };

@@ -1,5 +1,5 @@
 import type { Config } from '../config';
-import type { Db } from '../platform/db';
+import { createAsyncCommitPool, type Db } from '../platform/db';
 import type { Logger } from '../platform/logger';
 import type { Metrics } from '../platform/metrics';
 import type { RouteDef } from '../platform/routes';
@@ -45,6 +45,10 @@ export function createInsightsModule(deps: InsightsDeps): InsightsModule {
   const log = logger.child({ component: 'insights' });
   const { relayBatchSize, relayIdleMs, maxBacklog, overflowPolicy, relayEnabled } = config.insights;
   const outbox = new OutboxStore(db);
+  // The execution path's inserts: a separate small pool, committing asynchronously unless configured
+  // otherwise (docs/insights.md, "Durability of the outbox write").
+  const writerDb = config.insights.outboxSyncCommit ? undefined : createAsyncCommitPool(db);
+  const outboxWrites = writerDb ? new OutboxStore(writerDb) : outbox;
   const kafka = new KafkaClientFactory(log);
 
   const payloads = metrics.insightsPayloads;
@@ -68,7 +72,7 @@ export function createInsightsModule(deps: InsightsDeps): InsightsModule {
   });
   const spool = new OutboxSpool(config.insights.spoolDir, {
     async insert(entries) {
-      const r = await outbox.insertBatch(entries, maxBacklog, overflowPolicy);
+      const r = await outboxWrites.insertBatch(entries, maxBacklog, overflowPolicy);
       if (r.inserted > 0) payloads.inc({ stage: 'accepted' }, r.inserted);
       if (r.dropped > 0) payloads.inc({ stage: 'dropped' }, r.dropped);
       if (r.inserted > 0) relay.notifyNewRows();
@@ -76,7 +80,7 @@ export function createInsightsModule(deps: InsightsDeps): InsightsModule {
   }, log);
   const sink = new OutboxSink({
     spool,
-    outbox,
+    outbox: outboxWrites,
     maxBacklog,
     overflowPolicy,
     logger: log,
@@ -121,6 +125,7 @@ export function createInsightsModule(deps: InsightsDeps): InsightsModule {
         await sink.flush();
         spool.stop();
         await relay.stop();
+        await writerDb?.destroy();
         unguard?.();
         unguard = undefined;
       })();

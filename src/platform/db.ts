@@ -12,6 +12,26 @@ export function createDb(connectionString: string, poolMax = 10): Db {
   });
 }
 
+/**
+ * A small second pool on the same database whose sessions commit asynchronously: a commit returns
+ * before its WAL reaches disk (PostgreSQL's synchronous_commit=off). A crash of PostgreSQL itself
+ * (not of Beacon, and not a clean restart) can lose the last few hundred milliseconds of such
+ * commits; nothing is ever corrupted. Used only where that trade is documented (the Insights outbox).
+ */
+export function createAsyncCommitPool(db: Db, poolMax = 2): Db {
+  const base = db.client.config as Knex.Config;
+  return knexFactory({
+    ...base,
+    pool: {
+      min: 0,
+      max: poolMax,
+      afterCreate: (conn: { query(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) => {
+        conn.query('SET synchronous_commit TO off', (err) => done(err, conn));
+      },
+    },
+  });
+}
+
 // Works from src/ (tsx, .ts migrations) and from dist/ (compiled .js migrations).
 const compiled = __filename.endsWith('.js');
 export const migrationConfig: Knex.MigratorConfig = {
