@@ -7,7 +7,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY migrations ./migrations
-RUN npx tsc -p tsconfig.build.json --outDir dist --rootDir . \
+RUN npx tsc -p tsconfig.build.json \
  && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
