@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { type BuildView, selectBuildViews, toBuildView } from '../builds/build-model';
+import { type BuildView, selectBuildViews, toBuildView, type VersionSnapshot } from '../builds/build-model';
 import type { Db } from '../platform/db';
 import type { AlgorithmSettings, Callability, Details } from './algorithm-store';
 import type { SemVer } from './semver';
@@ -14,15 +14,8 @@ export interface PublishState {
   highest?: SemVer;
 }
 
-export interface PublishPlan {
-  semver: SemVer;
-  callability: Callability;
-  insightsEnabled: boolean;
-  details: Details;
-  settings: AlgorithmSettings;
-  releaseNotes: string;
-  sampleInput: string | null;
-}
+/** What a publish writes: the version's immutable snapshot. */
+export type PublishPlan = VersionSnapshot;
 
 export interface VersionFilter {
   published?: boolean;

@@ -20,10 +20,8 @@ export interface Build {
   finishedAt: Date | null;
 }
 
-/** Immutable once written: the settings and details are a snapshot taken at publish time. */
-export interface Version {
-  id: string;
-  buildId: string;
+/** The part of a version chosen at publish time; settings and details are a snapshot. */
+export interface VersionSnapshot {
   semver: SemVer;
   callability: Callability;
   insightsEnabled: boolean;
@@ -31,6 +29,12 @@ export interface Version {
   settings: AlgorithmSettings;
   releaseNotes: string;
   sampleInput: string | null;
+}
+
+/** Immutable once written. */
+export interface Version extends VersionSnapshot {
+  id: string;
+  buildId: string;
   publishedAt: Date;
 }
 

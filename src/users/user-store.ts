@@ -9,27 +9,25 @@ export interface User {
   createdAt: Date;
 }
 
-export interface ApiKeyRecord {
-  id: string;
-  userId: string;
+/** What a key allows; the key itself is never stored, only its hash. */
+interface KeyGrant {
   keyMask: string;
   keyLabel: string;
   keyType: KeyType;
   allowAlgo: boolean;
   allowAlgoManagement: boolean;
   algoAcl: string[];
+}
+
+export interface ApiKeyRecord extends KeyGrant {
+  id: string;
+  userId: string;
   createdAt: Date;
 }
 
-export interface NewApiKey {
+export interface NewApiKey extends KeyGrant {
   userId: string;
   keyHash: string;
-  keyMask: string;
-  keyLabel: string;
-  keyType: KeyType;
-  allowAlgo: boolean;
-  allowAlgoManagement: boolean;
-  algoAcl: string[];
 }
 
 type Row = Record<string, any>;
