@@ -2,13 +2,13 @@
 // reused; calls beyond the limits wait in one FIFO queue with their timeout running. Each worker
 // gets a session id, a random token (its only credential for reporting insights), a clean
 // environment, its own working directory and, when the service runs as root, its own uid.
-import { randomBytes, randomInt, randomUUID } from 'node:crypto';
-import { lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { chmod, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { mergeReportedMetrics, type ReportedMetrics } from '../insights/reported-metrics';
 import { defaultRuntimesDir, entryPath, runnerCommand, type Language } from './languages';
 import { WorkerProcess, sweepUid, timeoutError, type AlgoError } from './worker-process';
+import { UidClaims } from './worker-uids';
 
 export interface WorkerSpec {
   key: string; // build id
@@ -282,75 +282,5 @@ export class WorkerPool {
     await mkdir(this.opts.workRoot, { recursive: true, mode: 0o711 });
     // Workers must reach their own directory but not list their neighbours.
     if (this.runAsUid) await chmod(this.opts.workRoot, 0o711);
-  }
-}
-
-/**
- * Host-wide claims on worker uids: a uid is a directory under a root-only dir, created atomically,
- * holding the claimant's pid. Pools in this process or in another Beacon on the host therefore
- * never share a uid (sharing would let one worker read another's files, and the uid sweep of one
- * would kill the other's processes). A claim whose process is gone is stale and taken over.
- */
-class UidClaims {
-  private next: number;
-  private dirChecked = false;
-  constructor(private readonly dir: string, private readonly low: number, private readonly high: number) {
-    this.next = low + randomInt(high - low + 1); // spread pools over the range
-  }
-
-  claim(): number | undefined {
-    this.checkDir();
-    for (let i = 0; i <= this.high - this.low; i++) {
-      const uid = this.next;
-      this.next = uid >= this.high ? this.low : uid + 1; // round robin: reuse a uid as late as possible
-      if (this.tryClaim(uid)) return uid;
-    }
-    return undefined;
-  }
-
-  release(uid: number): void {
-    try {
-      rmSync(join(this.dir, String(uid)), { recursive: true, force: true });
-    } catch {
-      // left behind, it is stale once this process is gone
-    }
-  }
-
-  private tryClaim(uid: number): boolean {
-    const path = join(this.dir, String(uid));
-    try {
-      mkdirSync(path, { mode: 0o700 });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      let owner = Number.NaN;
-      try {
-        owner = Number(readFileSync(join(path, 'owner'), 'utf8'));
-      } catch {
-        return false; // being claimed right now
-      }
-      if (isAlive(owner)) return false;
-    }
-    writeFileSync(join(path, 'owner'), String(process.pid));
-    return true;
-  }
-
-  private checkDir(): void {
-    if (this.dirChecked) return;
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const st = lstatSync(this.dir);
-    if (!st.isDirectory() || st.uid !== process.getuid?.() || (st.mode & 0o022) !== 0) {
-      throw new Error(`${this.dir} must be a directory owned by the service and writable by it alone`);
-    }
-    this.dirChecked = true;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
