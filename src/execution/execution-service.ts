@@ -8,7 +8,7 @@
 import type { InsightsRecord, InsightsSink } from '../insights/insights-sink';
 import { aclAllows, type Principal } from '../platform/auth';
 import { ApiError, ErrorCode, badRequest, forbidden } from '../platform/errors';
-import { UUID_PATTERN } from '../platform/ids';
+import { newSessionId, UUID_PATTERN } from '../platform/ids';
 import type { Logger } from '../platform/logger';
 import type { ExecutionInput } from './execution-input';
 import type { AlgorithmSnapshot, BuildFiles, ExecutionStore } from './execution-store';
@@ -133,7 +133,8 @@ export class ExecutionService {
   private async record(target: ExecutionTarget, outcome: CallOutcome, time: Date, requestId: string): Promise<void> {
     const record: InsightsRecord = {
       requestId,
-      sessionId: outcome.sessionId,
+      // A call that timed out while queued never had a worker: it gets a session of its own.
+      sessionId: outcome.sessionId || newSessionId(),
       time,
       durationMs: outcome.durationMs,
       owner: target.owner,
