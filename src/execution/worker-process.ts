@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { chmod, chown, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeSourceTree } from './languages';
+import { BoundedOutput, LineReader, MarkerScanner, toBuffer } from './worker-streams';
 
 export interface AlgoError {
   message: string;
@@ -52,99 +53,6 @@ const MARKER_GRACE_MS = 1000; // how long to wait for output markers once the re
 
 export function timeoutError(timeoutLabel: string): AlgoError {
   return { message: `algorithm timed out after ${timeoutLabel}`, error_type: 'TimeoutError' };
-}
-
-const EMPTY: Buffer = Buffer.alloc(0);
-
-/** Keeps the first `limit` bytes of a call's output and counts the rest. */
-class BoundedOutput {
-  private readonly chunks: Buffer[] = [];
-  private kept = 0;
-  private dropped = 0;
-  constructor(private readonly limit: number) {}
-  add(b: Buffer): void {
-    const room = Math.max(0, this.limit - this.kept);
-    const part = b.length <= room ? b : b.subarray(0, room);
-    if (part.length > 0) this.chunks.push(part);
-    this.kept += part.length;
-    this.dropped += b.length - part.length;
-  }
-  text(): string {
-    const s = Buffer.concat(this.chunks).toString('utf8');
-    return this.dropped ? `${s}\n[beacon: output truncated, ${this.dropped} more bytes were not kept]\n` : s;
-  }
-}
-
-/** Passes a stream's bytes on until the armed end marker, which may arrive split across chunks. */
-class MarkerScanner {
-  seen = true;
-  private marker?: Buffer;
-  private carry: Buffer = EMPTY;
-  arm(marker: string): void {
-    this.marker = Buffer.from(marker);
-    this.carry = EMPTY;
-    this.seen = false;
-  }
-  disarm(out: BoundedOutput): void {
-    if (!this.seen) out.add(this.carry); // the marker never came (the process died): keep the tail
-    this.marker = undefined;
-    this.carry = EMPTY;
-    this.seen = true;
-  }
-  feed(chunk: Buffer, out: BoundedOutput): void {
-    if (!this.marker) return out.add(chunk); // start-up: keep everything
-    if (this.seen) return; // after the marker: no longer this call's output
-    const data = this.carry.length ? Buffer.concat([this.carry, chunk]) : chunk;
-    const at = data.indexOf(this.marker);
-    if (at >= 0) {
-      out.add(data.subarray(0, at));
-      this.carry = EMPTY;
-      this.seen = true;
-      return;
-    }
-    const keep = Math.min(data.length, this.marker.length - 1);
-    out.add(data.subarray(0, data.length - keep));
-    this.carry = data.subarray(data.length - keep);
-  }
-}
-
-/** Splits fd 3 into lines; undefined once a line grows past maxLine (a runaway reply). */
-class LineReader {
-  private parts: Buffer[] = [];
-  private size = 0;
-  constructor(private readonly maxLine: number) {}
-  push(chunk: Buffer): string[] | undefined {
-    const lines: string[] = [];
-    let start = 0;
-    for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
-      this.parts.push(chunk.subarray(start, nl));
-      lines.push(Buffer.concat(this.parts).toString('utf8'));
-      this.parts = [];
-      this.size = 0;
-      start = nl + 1;
-    }
-    if (start < chunk.length) {
-      this.parts.push(chunk.subarray(start));
-      this.size += chunk.length - start;
-      if (this.size > this.maxLine) return undefined;
-    }
-    return lines;
-  }
-}
-
-function toBuffer(data: unknown): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (data instanceof Uint8Array) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.from(typeof data === 'string' ? data : '');
-}
-
-async function chownTree(dir: string, uid: number): Promise<void> {
-  await chown(dir, uid, uid);
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) await chownTree(path, uid);
-    else await chown(path, uid, uid);
-  }
 }
 
 export class WorkerProcess {
@@ -386,4 +294,13 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): AlgoE
   }
   if (signal) return { message: `algorithm process died with signal ${signal}`, error_type: 'AlgorithmError' };
   return { message: `algorithm process exited with code ${code}`, error_type: 'SystemExit' };
+}
+
+async function chownTree(dir: string, uid: number): Promise<void> {
+  await chown(dir, uid, uid);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await chownTree(path, uid);
+    else await chown(path, uid, uid);
+  }
 }
