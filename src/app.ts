@@ -68,7 +68,7 @@ export function createApp(deps: AppDeps): Beacon {
   });
   app.use(metrics.httpMiddleware());
   app.use(accessLog(logger));
-  app.use(mountRoutes(routes, { authenticator, jsonLimit: '2mb', rawLimit: '10mb' }));
+  app.use(mountRoutes(routes, { authenticator, jsonLimit: '2mb' }));
   app.use((req, res) => {
     res.status(404).json({ error: { id: req.requestId, code: 2015, message: `No route for ${req.method} ${req.path}` } });
   });

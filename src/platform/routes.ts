@@ -11,8 +11,8 @@ export interface RouteDef {
   method: 'get' | 'post' | 'put' | 'delete';
   path: string;
   auth: AuthLevel;
-  /** json: any Content-Type is read as JSON (curl's default form type included); raw: bytes. */
-  body?: 'json' | 'raw' | 'none';
+  /** json: any Content-Type is read as JSON (curl's default form type included); none: the handler reads the body itself, if at all. */
+  body?: 'json' | 'none';
   /** Overrides the JSON size limit for this route (e.g. whole source trees), as '12mb'. */
   bodyLimit?: string;
   validate?: { params?: Joi.Schema; query?: Joi.Schema; body?: Joi.Schema };
@@ -22,7 +22,6 @@ export interface RouteDef {
 export interface RouteOptions {
   authenticator: Authenticator;
   jsonLimit: string;
-  rawLimit: string;
 }
 
 export const toExpressPath = (p: string): string => p.replace(/\{(\w+)\}/g, ':$1');
@@ -40,12 +39,10 @@ export function route(
 export function mountRoutes(routes: RouteDef[], opts: RouteOptions): Router {
   const router = Router();
   const json = express.json({ type: () => true, limit: opts.jsonLimit, strict: false });
-  const raw = express.raw({ type: () => true, limit: opts.rawLimit });
   for (const def of routes) {
     const chain: RequestHandler[] = [authenticate(def.auth, opts.authenticator)];
     const bodyKind = def.body ?? (def.method === 'get' || def.method === 'delete' ? 'none' : 'json');
     if (bodyKind === 'json') chain.push(def.bodyLimit ? express.json({ type: () => true, limit: def.bodyLimit, strict: false }) : json, emptyBodyAsObject);
-    if (bodyKind === 'raw') chain.push(raw);
     if (def.validate) chain.push(validate(def.validate));
     chain.push(async (req, res) => {
       await def.handler(req, res);

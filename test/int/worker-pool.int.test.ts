@@ -226,7 +226,7 @@ before(async () => {
   pool = makePool();
   const app = express();
   // The service's own route definition, mounted as the app mounts it (a public route needs no authenticator).
-  app.use(mountRoutes([workerInsightsRoute(pool)], { authenticator: {} as Authenticator, jsonLimit: '2mb', rawLimit: '10mb' }));
+  app.use(mountRoutes([workerInsightsRoute(pool)], { authenticator: {} as Authenticator, jsonLimit: '2mb' }));
   app.use(errorHandler(createLogger('silent')));
   ({ server, url: baseUrl } = await listen(app));
 });
