@@ -163,8 +163,9 @@ export class WorkerProcess {
         },
         onExit: (error) => {
           const out = common();
-          // V8 aborts when it reaches --max-old-space-size; say so rather than "SIGABRT".
-          const oom = /SIG(ABRT|TRAP|ILL)/.test(error.message) && /heap out of memory|Fatal process out of memory/i.test(out.stdout);
+          // V8 dies when it reaches --max-old-space-size (by signal or exit code, depending on where
+          // the allocation failed); its fatal message says why, so say so rather than "SIGABRT".
+          const oom = /heap out of memory|Fatal process out of memory|Reached heap limit/i.test(out.stdout);
           const e = oom ? { message: 'algorithm ran out of memory', error_type: 'OutOfMemoryError' } : error;
           finish({ kind: 'error', error: e, ...out });
         },
