@@ -67,11 +67,14 @@ async function main(): Promise<void> {
     const total = 64_000;
     let next = 0;
     const clat: number[] = [];
+    // Memory while the backlog grows (no relay runs here): it lives in PostgreSQL, not in the heap.
+    const rssSamples: number[] = [process.memoryUsage().rss];
     const c0 = performance.now();
     await Promise.all(
       Array.from({ length: concurrent }, async () => {
         while (next < total) {
           const i = next++;
+          if (i > 0 && i % (total / 4) === 0) rssSamples.push(process.memoryUsage().rss);
           const t0 = performance.now();
           await sink.accept(record(i));
           clat.push(performance.now() - t0);
@@ -81,6 +84,8 @@ async function main(): Promise<void> {
     const cSecs = (performance.now() - c0) / 1000;
     clat.sort((a, b) => a - b);
     console.log(`outbox write, ${concurrent} concurrent callers: ${fmt(total / cSecs)} payloads/s, accept() p50 ${fmt(pct(clat, 50), 2)} ms, p99 ${fmt(pct(clat, 99), 2)} ms`);
+    rssSamples.push(process.memoryUsage().rss);
+    console.log(`RSS while the backlog grew 0 -> ${fmt(total)}: ${rssSamples.map((r) => fmt(r / 1024 / 1024)).join(' -> ')} MB`);
     await testDb.db.raw('TRUNCATE insights_outbox');
 
     // --- 2. relay drain ---
