@@ -40,6 +40,11 @@ export const migrationConfig: Knex.MigratorConfig = {
   tableName: 'knex_migrations',
 };
 
+/** Readiness: one round trip to the database. */
+export async function pingDatabase(db: Db): Promise<void> {
+  await db.raw('select 1');
+}
+
 export async function migrateLatest(db: Db): Promise<void> {
   await db.migrate.latest(migrationConfig);
 }

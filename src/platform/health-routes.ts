@@ -1,4 +1,4 @@
-import type { Db } from './db';
+import { type Db, pingDatabase } from './db';
 import type { Metrics } from './metrics';
 import { route, type RouteDef } from './routes';
 
@@ -21,7 +21,7 @@ export function healthRoutes(d: HealthDeps): RouteDef[] {
       let ready = !d.isShuttingDown();
       checks.shutdown = ready ? 'no' : 'in progress';
       try {
-        await d.db.raw('select 1');
+        await pingDatabase(d.db);
         checks.database = 'ok';
       } catch {
         checks.database = 'unreachable';
