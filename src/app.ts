@@ -6,6 +6,7 @@ import { createInsightsModule } from './insights/insights-module';
 import { Authenticator } from './platform/auth';
 import type { Db } from './platform/db';
 import { errorHandler } from './platform/error-handler';
+import { ApiError, ErrorCode } from './platform/errors';
 import { healthRoutes } from './platform/health-routes';
 import { newRequestId } from './platform/ids';
 import { accessLog, type Logger } from './platform/logger';
@@ -69,8 +70,8 @@ export function createApp(deps: AppDeps): Beacon {
   app.use(metrics.httpMiddleware());
   app.use(accessLog(logger));
   app.use(mountRoutes(routes, { authenticator, jsonLimit: '2mb' }));
-  app.use((req, res) => {
-    res.status(404).json({ error: { id: req.requestId, code: 2015, message: `No route for ${req.method} ${req.path}` } });
+  app.use((req) => {
+    throw new ApiError(404, ErrorCode.InvalidRequest, `No route for ${req.method} ${req.path}`);
   });
   app.use(errorHandler(logger));
 

@@ -18,7 +18,7 @@ export const publishBody = Joi.object({
     release_notes: Joi.string().max(10_000).allow(''),
     sample_input: Joi.string().max(100_000).allow('', null),
     insights_enabled: Joi.boolean(),
-    git_hash: Joi.string().pattern(/^[0-9a-fA-F]{40}$/).lowercase().messages({ 'string.pattern.base': '{#label} must be a 40-character hex commit hash' }),
+    git_hash: Joi.string().pattern(GIT_HASH_PATTERN).lowercase().messages({ 'string.pattern.base': '{#label} must be a 40-character hex commit hash' }),
   }).unknown(true),
 }).unknown(true);
 

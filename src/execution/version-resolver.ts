@@ -9,6 +9,7 @@
 // "Highest" is semantic-version order, not publish order. A non-owner asking for something only the
 // owner may call gets 403 (the algorithm's existence is not secret: its public versions are callable).
 import { compareSemver, type SemVer } from '../algorithms/semver';
+import { GIT_HASH_PATTERN } from '../platform/ids';
 
 export type VersionSpec =
   | { kind: 'latest' }
@@ -48,13 +49,12 @@ const NUM = '(0|[1-9]\\d{0,8})';
 const MAJOR = new RegExp(`^${NUM}(?:\\.\\*)?$`);
 const MINOR = new RegExp(`^${NUM}\\.${NUM}(?:\\.\\*)?$`);
 const EXACT = new RegExp(`^${NUM}\\.${NUM}\\.${NUM}$`);
-const HASH = /^[0-9a-fA-F]{40}$/;
 
 /** Parses the {version} path segment; undefined when it is none of the accepted forms. */
 export function parseVersionSpec(raw: string | undefined): VersionSpec | undefined {
   if (raw === undefined || raw === '' || raw.toLowerCase() === 'latest') return { kind: 'latest' };
   if (raw.toLowerCase() === 'latestprivate') return { kind: 'latestPrivate' };
-  if (HASH.test(raw)) return { kind: 'hash', hash: raw.toLowerCase() };
+  if (GIT_HASH_PATTERN.test(raw)) return { kind: 'hash', hash: raw.toLowerCase() };
   let m = EXACT.exec(raw);
   if (m) return { kind: 'exact', version: { major: Number(m[1]), minor: Number(m[2]), revision: Number(m[3]) } };
   m = MINOR.exec(raw);

@@ -52,7 +52,6 @@ export const forbidden = (message = 'Caller is not authorized to perform the ope
   new ApiError(403, ErrorCode.NotAuthorized, message);
 export const notFound = (message: string, code: number) => new ApiError(404, code, message);
 export const conflict = (message: string, code: number) => new ApiError(409, code, message);
-export const unavailable = (message: string) => new ApiError(503, ErrorCode.ServiceUnavailable, message);
 
 /** Postgres unique violation: the database decides races, code translates them where they enter. */
 export function isUniqueViolation(err: unknown, constraint?: string): boolean {
