@@ -18,6 +18,11 @@ export interface SpoolTarget {
 
 const SUFFIX = '.jsonl';
 
+// Replays of one folder never overlap inside this process, whichever OutboxSpool object runs them
+// (two replays reading the same file would insert its payloads twice). Across processes the folder
+// is not shared: one per instance (docs/operations.md).
+const replaysByDir = new Map<string, Promise<unknown>>();
+
 export class OutboxSpool {
   private replaying: Promise<number> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -50,10 +55,22 @@ export class OutboxSpool {
 
   /** Moves every spooled batch into the outbox, oldest first; returns how many payloads moved. */
   replay(): Promise<number> {
-    this.replaying ??= this.replayFiles().finally(() => {
+    this.replaying ??= this.exclusive(() => this.replayFiles()).finally(() => {
       this.replaying = undefined;
     });
     return this.replaying;
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const key = path.resolve(this.dir);
+    const previous = replaysByDir.get(key) ?? Promise.resolve();
+    const run = previous.then(work, work);
+    const tail = run.catch(() => undefined);
+    replaysByDir.set(key, tail);
+    void tail.then(() => {
+      if (replaysByDir.get(key) === tail) replaysByDir.delete(key);
+    });
+    return run;
   }
 
   /** Replays what earlier runs left behind, and keeps retrying while files remain. */
@@ -90,7 +107,8 @@ export class OutboxSpool {
     let moved = 0;
     for (const file of await this.files()) {
       const full = path.join(this.dir, file);
-      const text = await fs.readFile(full, 'utf8');
+      const text = await readIfPresent(full);
+      if (text === undefined) continue; // replayed meanwhile
       const entries = text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as OutboxEntry);
       await this.target.insert(entries); // throws while the database is still down: the file stays
       await fs.unlink(full);
@@ -107,6 +125,15 @@ export class OutboxSpool {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
     }
+  }
+}
+
+async function readIfPresent(file: string): Promise<string | undefined> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
   }
 }
 

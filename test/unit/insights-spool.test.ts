@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { OutboxSink } from '../../src/insights/outbox-sink';
+import { OutboxSink, toEntry } from '../../src/insights/outbox-sink';
 import { OutboxSpool } from '../../src/insights/outbox-spool';
 import type { OutboxEntry } from '../../src/insights/outbox-store';
 import { createLogger } from '../../src/platform/logger';
@@ -19,6 +19,8 @@ const record = (i: number) => ({
   version: '0.1.0',
   metrics: { i },
 });
+
+const toEntryFor = (i: number) => toEntry(record(i));
 
 /** A fake outbox whose database can be switched off and on. */
 function fakeOutbox() {
@@ -48,6 +50,7 @@ test('while the database is down, accepted payloads are spooled to disk and repl
   assert.ok((await spool.pending()) >= 1, 'a spool file is on disk before accept() resolved');
 
   // A new spool on the same folder (as after a restart) finds the file; the database is still down.
+  spool.stop();
   const restarted = new OutboxSpool(dir, { insert: async (e) => void (await outbox.insertBatch(e)) }, logger, 20);
   await assert.rejects(restarted.replay());
   assert.ok((await restarted.pending()) >= 1, 'a failed replay keeps the file');
@@ -56,7 +59,22 @@ test('while the database is down, accepted payloads are spooled to disk and repl
   assert.equal(await restarted.replay(), 3);
   assert.deepEqual(outbox.rows.map((r) => r.requestId).sort(), ['req-1', 'req-2', 'req-3']);
   assert.equal(await restarted.pending(), 0);
-  spool.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('replays of one folder never overlap: each spooled payload reaches the outbox once', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spool-test-'));
+  const outbox = fakeOutbox();
+  const target = { insert: async (e: OutboxEntry[]) => void (await outbox.insertBatch(e)) };
+  const writer = new OutboxSpool(dir, target, logger, 60_000);
+  for (let i = 1; i <= 20; i++) await writer.append([toEntryFor(i)]);
+  writer.stop();
+  outbox.setUp(true);
+  const spools = [1, 2, 3].map(() => new OutboxSpool(dir, target, logger, 60_000));
+  const moved = await Promise.all(spools.map((s) => s.replay()));
+  assert.equal(moved.reduce((a, b) => a + b, 0), 20);
+  assert.equal(outbox.rows.length, 20);
+  assert.equal(new Set(outbox.rows.map((r) => r.requestId)).size, 20);
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
