@@ -54,6 +54,22 @@ test("overflow policy 'reject': payloads beyond the bound are not stored, counte
   }
 });
 
+test("overflow policy 'reject' on a group commit: one batch stores what fits, in order, and counts the rest", async () => {
+  const t = await startTestApp({ INSIGHTS_MAX_BACKLOG: '5' });
+  try {
+    await t.beacon.insights.sink.accept(record()); // one payload alone (the single-row statement)
+    const sent = Array.from({ length: 12 }, () => record());
+    await Promise.all(sent.map((r) => t.beacon.insights.sink.accept(r))); // one statement for all twelve
+    assert.equal((await storedIds(t)).length, 5);
+    assert.deepEqual((await storedIds(t)).slice(1), sent.slice(0, 4).map((r) => r.requestId), 'the batch fills the bound in order');
+    const s = await status(t);
+    assert.equal(s.backlog, 5);
+    assert.equal(s.dropped, 8);
+  } finally {
+    await t.close();
+  }
+});
+
 test("overflow policy 'drop-oldest': the newest are kept, the oldest removed and counted, and the kept ones delivered", async () => {
   const t = await startTestApp({ INSIGHTS_MAX_BACKLOG: '5', INSIGHTS_OVERFLOW_POLICY: 'drop-oldest' });
   try {
