@@ -43,7 +43,7 @@ export function createInsightsModule(deps: InsightsDeps): InsightsModule {
     throw new Error('Insights needs config.secretKey (BEACON_SECRET_KEY, 32 bytes) to encrypt the broker password at rest');
   }
   const log = logger.child({ component: 'insights' });
-  const { relayBatchSize, relayIdleMs, maxBacklog, overflowPolicy, relayEnabled } = config.insights;
+  const { relayBatchSize, relayIdleMs, relayLingerMs, maxBacklog, overflowPolicy, relayEnabled } = config.insights;
   const outbox = new OutboxStore(db);
   // The execution path's inserts: a separate small pool, committing asynchronously unless configured
   // otherwise (docs/insights.md, "Durability of the outbox write").
@@ -69,6 +69,7 @@ export function createInsightsModule(deps: InsightsDeps): InsightsModule {
     logger: log,
     batchSize: relayBatchSize,
     idleMs: relayIdleMs,
+    lingerMs: relayLingerMs,
   });
   const spool = new OutboxSpool(config.insights.spoolDir, {
     async insert(entries) {

@@ -37,6 +37,11 @@ export interface RelayDeps {
   logger: Logger;
   batchSize: number;
   idleMs: number;
+  /**
+   * How long the idle relay waits after being told of new rows before it looks, so that one
+   * transaction and one produce request carry every payload stored meanwhile (default 0: at once).
+   */
+  lingerMs?: number;
   backoff?: Backoff;
 }
 
@@ -66,7 +71,9 @@ export class Relay {
   private lastError: RelayState['lastError'];
   private lastErrorAt: Date | undefined;
   private lastErrorLoggedAt = 0;
-  private sleeper: { wake: () => void; idle: boolean } | undefined;
+  private sleeper: Sleeper | undefined;
+  /** New rows were announced while a step ran (nobody was sleeping to be woken). */
+  private announcedWhileBusy = false;
 
   constructor(private readonly deps: RelayDeps) {
     this.backoff = deps.backoff ?? new Backoff();
@@ -86,9 +93,10 @@ export class Relay {
     this.loop = undefined;
   }
 
-  /** New rows arrived: cut an idle wait short (a back-off wait is kept). */
+  /** New rows arrived: cut an idle wait short, after the linger (a back-off wait is kept). */
   notifyNewRows(): void {
-    if (this.sleeper?.idle) this.sleeper.wake();
+    if (!this.sleeper) this.announcedWhileBusy = true;
+    else if (this.sleeper.idle) this.sleeper.wakeWithin(this.deps.lingerMs ?? 0);
   }
 
   /** The connection was replaced here: stop backing off and pick it up now. */
@@ -104,6 +112,7 @@ export class Relay {
   private async run(): Promise<void> {
     while (!this.stopping) {
       let delay: { ms: number; idle: boolean };
+      this.announcedWhileBusy = false;
       try {
         delay = await this.step();
       } catch (err) {
@@ -111,6 +120,8 @@ export class Relay {
         else if (err instanceof PoisonPayloadError) delay = await this.dropPoison(err);
         else delay = { ms: await this.onFailure(err).catch(() => 1_000), idle: false };
       }
+      // Rows announced during the step would otherwise wait for the whole idle interval.
+      if (delay.idle && this.announcedWhileBusy) delay = { ms: Math.min(delay.ms, this.deps.lingerMs ?? 0), idle: true };
       if (delay.ms > 0 && !this.stopping) await this.sleep(delay.ms, delay.idle);
     }
     await this.dropProducer();
@@ -147,7 +158,9 @@ export class Relay {
     }
     this.deps.onDelivered(result.value);
     this.succeeded();
-    return { ms: 0, idle: true };
+    // A short last batch means the outbox was empty a moment ago: wait for new rows (announced,
+    // see notifyNewRows) instead of claiming again at once.
+    return result.value < this.deps.batchSize ? idle : { ms: 0, idle: true };
   }
 
   /**
@@ -267,10 +280,18 @@ export class Relay {
   private sleep(ms: number, idle: boolean): Promise<void> {
     return new Promise<void>((resolve) => {
       const timer = setTimeout(done, ms);
-      const sleeper = { wake: done, idle };
-      this.sleeper = sleeper;
+      let soon: NodeJS.Timeout | undefined;
+      this.sleeper = {
+        idle,
+        wake: done,
+        wakeWithin(within) {
+          if (within <= 0) done();
+          else soon ??= setTimeout(done, within);
+        },
+      };
       function done() {
         clearTimeout(timer);
+        if (soon) clearTimeout(soon);
         resolve();
       }
     }).finally(() => {
@@ -287,6 +308,12 @@ function describeFailure(err: unknown): { reason: RelayFailureReason; message: s
 }
 
 class ConnectionChanged extends Error {}
+
+interface Sleeper {
+  idle: boolean;
+  wake(): void;
+  wakeWithin(ms: number): void;
+}
 
 /** Marks a promise as handled now (it is awaited later), so a rejection while we wait elsewhere is not "unhandled". */
 function observed<T>(p: Promise<T>): Promise<T> {

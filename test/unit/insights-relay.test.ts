@@ -273,3 +273,48 @@ test('a connection replaced during a relay transaction: the transaction is re-do
   assert.equal(sentBy.length, 2);
   assert.deepEqual(sentBy[1], Array.from({ length: 30 }, (_, i) => String(i + 1)), 'everything went to the new connection');
 });
+
+test('rows announced one by one while idle go out together after the linger: one transaction, one send', async () => {
+  const outbox = new FakeOutbox();
+  const kafka = new FakeKafka();
+  const { relay } = relayWith(outbox, kafka, { batchSize: 100, idleMs: 60_000, lingerMs: 100 });
+  relay.start();
+  await until(() => outbox.transactions === 1, 'the first, empty look');
+  await new Promise((r) => setTimeout(r, 10)); // the relay is asleep now
+  for (let i = 1; i <= 10; i++) {
+    outbox.add(i, i);
+    relay.notifyNewRows();
+  }
+  await until(() => outbox.rows.length === 0, 'drain');
+  await relay.stop();
+  assert.equal(kafka.sends, 1);
+  assert.equal(outbox.transactions, 2);
+  assert.deepEqual(kafka.sent, Array.from({ length: 10 }, (_, i) => String(i + 1)));
+});
+
+test('rows announced while the relay is busy are not left waiting for the idle interval', async () => {
+  const outbox = new FakeOutbox();
+  outbox.add(1, 5);
+  const kafka = new FakeKafka();
+  const { relay } = relayWith(outbox, kafka, { batchSize: 10, idleMs: 60_000, lingerMs: 0 });
+  const create = kafka.create.bind(kafka);
+  let announced = false;
+  kafka.create = async (c) => {
+    const producer = await create(c);
+    return {
+      ...producer,
+      async send(topic, rows) {
+        await producer.send(topic, rows);
+        if (!announced) {
+          announced = true;
+          outbox.add(6, 8); // stored by a caller while the first batch is on its way
+          relay.notifyNewRows();
+        }
+      },
+    };
+  };
+  relay.start();
+  await until(() => kafka.sent.length === 8, 'the rows stored during the first send');
+  await relay.stop();
+  assert.deepEqual(kafka.sent, ['1', '2', '3', '4', '5', '6', '7', '8']);
+});
