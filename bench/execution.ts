@@ -4,8 +4,12 @@
 // interleaved rounds (the on/off order rotates) so machine noise hits both sides alike, and the
 // comparisons are medians of per-round paired ratios. Saturating cases use `connections`; a light
 // pair (4 connections) shows the per-call latency cost without queueing.
-// No broker: the relay stays idle, so the Insights cost measured is the request path's (the outbox
-// write the caller waits for). Prints a table and writes bench/results/execution.json.
+// The whole pipeline runs, as in production: a plaintext connection to the project's broker, and
+// the relay delivering every payload while the load runs (its CPU shares the machine with the
+// calls). BENCH_RELAY=0 leaves the relay off, to measure the request path's share alone;
+// BENCH_RELAY=process runs the relay in a second Beacon process on the same database (the replica
+// topology of docs/operations.md: API replicas with INSIGHTS_RELAY_ENABLED=false, one relay).
+// Prints a table and writes bench/results/execution.json.
 //
 // Usage: node --import tsx bench/execution.ts [rounds=6] [seconds=4] [connections=32]
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -14,13 +18,20 @@ import os from 'node:os';
 import path from 'node:path';
 import express from 'express';
 import { AlgorithmAuthor } from '../test/int/execution-helpers';
+import { admin, connectionFor, freshTopic } from '../test/int/insights-helpers';
 import { startTestApp } from '../test/support/app';
+import { type BeaconProcess, startBeaconProcess } from '../test/support/beacon-process';
+import { deleteTopic, ensureKafka } from '../test/support/kafka';
+import { type Component, cpuSince, cpuSnapshot, type CpuTimes } from './cpu';
 
 const rounds = Number(process.argv[2] ?? 6);
 const seconds = Number(process.argv[3] ?? 4);
 const connections = Number(process.argv[4] ?? 32);
 const workersPerVersion = Number(process.env.BENCH_WORKERS_PER_VERSION ?? 2);
 const LIGHT = 4; // connections for the unsaturated latency cases
+const relayMode = process.env.BENCH_RELAY === '0' ? 'off' : process.env.BENCH_RELAY === 'process' ? 'process' : 'in-process';
+const withRelay = relayMode !== 'off';
+const COMPONENTS: Component[] = ['beacon', 'workers', 'postgres', 'kafka'];
 
 const PY = 'def apply(input):\n    return input\n';
 const JS = 'exports.apply = function (input) { return input; };\n';
@@ -53,9 +64,11 @@ interface Sample {
   requests: number;
   non2xx: number;
   errors: number;
+  cpu: CpuTimes;
 }
 
 function run(c: Case, duration: number): Promise<Sample> {
+  const cpu0 = cpuSnapshot();
   return new Promise((resolve, reject) => {
     autocannon(
       { url: c.url, method: 'POST', headers: c.headers, body: BODY, connections: c.connections ?? connections, duration },
@@ -68,6 +81,7 @@ function run(c: Case, duration: number): Promise<Sample> {
           requests: r.requests.total,
           non2xx: r.non2xx,
           errors: r.errors + r.timeouts,
+          cpu: cpuSince(cpu0),
         });
       },
     );
@@ -99,8 +113,12 @@ async function main(): Promise<void> {
   const t = await startTestApp({
     WORKER_MAX_PER_VERSION: String(workersPerVersion),
     WORKER_MAX_TOTAL: String(Math.max(16, workersPerVersion * 4)),
+    ...(process.env.INSIGHTS_RELAY_LINGER_MS ? { INSIGHTS_RELAY_LINGER_MS: process.env.INSIGHTS_RELAY_LINGER_MS } : {}),
+    ...(relayMode === 'process' ? { INSIGHTS_RELAY_ENABLED: 'false' } : {}),
   });
   const bare = await bareExpress();
+  const topics: string[] = [];
+  const cleanup: Array<() => Promise<void>> = [];
   try {
     const author = new AlgorithmAuthor(t, 'bench', await t.createUser('bench'));
     for (const [name, language, code] of [['PyTrivial', 'python3', PY], ['JsTrivial', 'javascript', JS]] as const) {
@@ -108,6 +126,23 @@ async function main(): Promise<void> {
       await author.setCode(name, language, `${code}\n${language === 'python3' ? '#' : '//'} same code, no Insights\n`);
       await author.compile(name);
       await author.publish(name, { insights: false }); // 0.2.0
+    }
+    if (withRelay) {
+      const info = await ensureKafka();
+      const topic = await freshTopic(info, 'bench-execution', topics, 3);
+      const r = await t.request.post('/v1/admin/insights-connection').set(admin).send(connectionFor(info, 'plaintext', topic, ''));
+      if (r.status !== 200) throw new Error(`could not configure the Insights connection: ${r.status} ${r.text}`);
+      let relayProcess: BeaconProcess | undefined;
+      if (relayMode === 'process') {
+        relayProcess = await startBeaconProcess({ DATABASE_URL: t.testDb.url, BEACON_SECRET_KEY: '0'.repeat(64), INSIGHTS_SPOOL_DIR: path.join(os.tmpdir(), `bench-relay-spool-${process.pid}`) });
+      } else {
+        t.beacon.insights.start();
+      }
+      cleanup.push(async () => {
+        await relayProcess?.stop();
+        await t.beacon.insights.stop();
+        await deleteTopic(info, topic);
+      });
     }
     const headers = { Authorization: `Simple ${author.key}`, 'Content-Type': 'application/json' };
     const algo = (name: string, v: string, label: string, noopSink = false): Case => ({
@@ -165,6 +200,10 @@ async function main(): Promise<void> {
           requests: s.reduce((a, x) => a + x.requests, 0),
           non2xx: s.reduce((a, x) => a + x.non2xx, 0),
           errors: s.reduce((a, x) => a + x.errors, 0),
+          // CPU milliseconds per request, by component (all rounds together).
+          cpuMsPerRequest: Object.fromEntries(
+            COMPONENTS.map((k) => [k, s.reduce((a, x) => a + x.cpu[k], 0) / Math.max(1, s.reduce((a, x) => a + x.requests, 0))]),
+          ),
           rounds: s,
         },
       ]),
@@ -187,7 +226,10 @@ async function main(): Promise<void> {
       { label: 'PyTrivial on vs on* (outbox write)', ...paired('PyTrivial on', 'PyTrivial on*') },
       { label: `PyTrivial on vs off, ${LIGHT} connections`, ...paired(`PyTrivial on @${LIGHT}`, `PyTrivial off @${LIGHT}`) },
     ];
-    const accepted = (await t.beacon.metrics.insightsPayloads.get()).values.find((v) => v.labels.stage === 'accepted')?.value ?? 0;
+    const stage = async (name: string) => (await t.beacon.metrics.insightsPayloads.get()).values.find((v) => v.labels.stage === name)?.value ?? 0;
+    const accepted = await stage('accepted');
+    // Counted by whichever process relays: the durable counter in the database covers both modes.
+    const delivered = withRelay ? Number((await t.testDb.db('insights_counters').where({ name: 'delivered' }).first('value'))?.value ?? 0) : 0;
 
     console.log(`\n${rounds} rounds x ${seconds} s, ${connections} connections, ${workersPerVersion} workers per version, ${os.cpus().length} CPUs (${os.cpus()[0]?.model}), load average ${os.loadavg()[0].toFixed(2)}`);
     console.log('medians over rounds    req/s   p50 ms   p99 ms  % of bare   requests  non-2xx  errors');
@@ -200,16 +242,23 @@ async function main(): Promise<void> {
     for (const c of comparisons) {
       console.log(`${c.label.padEnd(40)} ${c.throughputRatio.toFixed(3).padStart(8)}x ${c.addedP50Ms.toFixed(2).padStart(8)} ms ${c.addedP99Ms.toFixed(2).padStart(8)} ms`);
     }
-    console.log(`Insights payloads accepted into the outbox during the run: ${accepted}`);
+    console.log('\nCPU ms per request       beacon  workers postgres    kafka    total   (beacon includes the load generator)');
+    for (const [name, s] of Object.entries(summary)) {
+      const c = s.cpuMsPerRequest as Record<Component, number>;
+      const cells = [...COMPONENTS.map((k) => c[k]), COMPONENTS.reduce((a, k) => a + c[k], 0)];
+      console.log(`${name.padEnd(22)} ${cells.map((v) => v.toFixed(3).padStart(8)).join(' ')}`);
+    }
+    console.log(`Insights payloads accepted into the outbox during the run: ${accepted}; delivered to Kafka by then: ${withRelay ? `${delivered} (relay ${relayMode})` : 'relay off (BENCH_RELAY=0)'}`);
 
     const out = path.join(__dirname, 'results', 'execution.json');
     await mkdir(path.dirname(out), { recursive: true });
     await writeFile(
       out,
-      `${JSON.stringify({ date: new Date().toISOString(), rounds, seconds, connections, workersPerVersion, cpus: os.cpus().length, summary, comparisons, insightsAccepted: accepted }, null, 2)}\n`,
+      `${JSON.stringify({ date: new Date().toISOString(), rounds, seconds, connections, workersPerVersion, cpus: os.cpus().length, summary, comparisons, relay: relayMode, insightsAccepted: accepted, insightsDelivered: delivered }, null, 2)}\n`,
     );
     console.log(`wrote ${path.relative(process.cwd(), out)}`);
   } finally {
+    for (const c of cleanup) await c();
     await bare.close();
     await t.close();
   }

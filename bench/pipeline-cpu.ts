@@ -1,0 +1,87 @@
+// Where the Insights pipeline spends CPU, per payload, without HTTP or workers in the way:
+// `callers` concurrent loops of OutboxSink.accept() for `seconds`, first with the relay off (the
+// outbox write alone), then with the relay delivering to the real broker (write + relay + broker;
+// timed until the outbox is empty again).
+// Prints CPU milliseconds per payload for this process, PostgreSQL and the Kafka broker.
+//
+//   node --import tsx bench/pipeline-cpu.ts [callers=4] [seconds=8]
+import { randomUUID } from 'node:crypto';
+import { createApp } from '../src/app';
+import { loadConfig } from '../src/config';
+import type { InsightsRecord } from '../src/insights/insights-sink';
+import { createLogger } from '../src/platform/logger';
+import { bootstrapAdmin } from '../src/users/bootstrap-admin';
+import supertest from 'supertest';
+import { createTestDb } from '../test/support/db';
+import { connectionFor } from '../test/int/insights-helpers';
+import { createTopic, deleteTopic, ensureKafka } from '../test/support/kafka';
+import { cpuSince, cpuSnapshot } from './cpu';
+
+const ADMIN_KEY = 'simBenchAdminKey000000000000000';
+const callers = Number(process.argv[2] ?? 4);
+const seconds = Number(process.argv[3] ?? 8);
+
+const record = (i: number): InsightsRecord => ({
+  requestId: `req-${randomUUID()}`,
+  sessionId: `rses-${randomUUID()}`,
+  time: new Date(),
+  durationMs: 8 + (i % 50),
+  owner: 'bench',
+  name: `algo${i % 10}`,
+  version: '1.0.0',
+  metrics: { risk_score: 0.2, approved: true, cats_detected: i % 7 },
+});
+
+async function main(): Promise<void> {
+  const info = await ensureKafka();
+  const topic = `bench-cpu-${randomUUID().slice(0, 8)}`;
+  await createTopic(info, topic, 3);
+  const testDb = await createTestDb();
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'warn', BEACON_SECRET_KEY: '1'.repeat(64), ...pick(process.env, ['INSIGHTS_RELAY_LINGER_MS', 'INSIGHTS_RELAY_IDLE_MS']) });
+  const beacon = createApp({ config, db: testDb.db, logger: createLogger(config.logLevel), baseUrl: () => 'http://127.0.0.1' });
+  await bootstrapAdmin(beacon.users, ADMIN_KEY);
+  const request = supertest(beacon.app);
+  try {
+    const r = await request.post('/v1/admin/insights-connection').set({ Authorization: `Simple ${ADMIN_KEY}` }).send(connectionFor(info, 'plaintext', topic, ''));
+    if (r.status !== 200) throw new Error(`connection: ${r.status} ${r.text}`);
+    for (let i = 0; i < 500; i++) await beacon.insights.sink.accept(record(i)); // warm-up
+    await testDb.db.raw('TRUNCATE insights_outbox');
+    console.log(`${callers} concurrent accept() loops, ${seconds} s each, load average ${(await import('node:os')).loadavg()[0].toFixed(2)}`);
+    console.log('case                      payloads/s   beacon ms  postgres ms   kafka ms   (CPU per payload)');
+    for (const relay of [false, true]) {
+      if (relay) beacon.insights.start();
+      const cpu0 = cpuSnapshot();
+      let n = 0;
+      const end = Date.now() + seconds * 1000;
+      await Promise.all(
+        Array.from({ length: callers }, async () => {
+          while (Date.now() < end) await beacon.insights.sink.accept(record(n++));
+        }),
+      );
+      if (relay) {
+        const pending = async () => (await testDb.db.raw('SELECT EXISTS (SELECT 1 FROM insights_outbox) AS e')).rows[0].e as boolean;
+        while (await pending()) await new Promise((res) => setTimeout(res, 20));
+      }
+      const cpu = cpuSince(cpu0);
+      if (!relay) await testDb.db.raw('TRUNCATE insights_outbox');
+      const per = (ms: number) => (ms / n).toFixed(4).padStart(10);
+      console.log(`${(relay ? 'write + relay + broker' : 'write only').padEnd(24)} ${(n / seconds).toFixed(0).padStart(10)} ${per(cpu.beacon)} ${per(cpu.postgres)} ${per(cpu.kafka)}`);
+    }
+  } finally {
+    await beacon.insights.stop();
+    await deleteTopic(info, topic);
+    await testDb.drop();
+  }
+}
+
+function pick(env: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
+  return Object.fromEntries(names.filter((k) => env[k] !== undefined).map((k) => [k, env[k] as string]));
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
