@@ -114,6 +114,7 @@ async function main(): Promise<void> {
     WORKER_MAX_PER_VERSION: String(workersPerVersion),
     WORKER_MAX_TOTAL: String(Math.max(16, workersPerVersion * 4)),
     ...(process.env.INSIGHTS_RELAY_LINGER_MS ? { INSIGHTS_RELAY_LINGER_MS: process.env.INSIGHTS_RELAY_LINGER_MS } : {}),
+    ...(process.env.INSIGHTS_RELAY_THREAD ? { INSIGHTS_RELAY_THREAD: process.env.INSIGHTS_RELAY_THREAD } : {}),
     ...(relayMode === 'process' ? { INSIGHTS_RELAY_ENABLED: 'false' } : {}),
   });
   const bare = await bareExpress();

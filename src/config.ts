@@ -31,6 +31,7 @@ export interface Config {
     relayBatchSize: number;
     relayIdleMs: number;
     relayLingerMs: number;
+    relayThread: boolean;
     maxBacklog: number;
     overflowPolicy: 'reject' | 'drop-oldest';
     spoolDir: string;
@@ -67,7 +68,8 @@ const schema = Joi.object({
   INSIGHTS_RELAY_ENABLED: Joi.boolean().truthy('1').falsy('0').default(true),
   INSIGHTS_RELAY_BATCH_SIZE: Joi.number().integer().min(1).max(50_000).default(2000),
   INSIGHTS_RELAY_IDLE_MS: Joi.number().integer().min(10).max(60_000).default(200),
-  INSIGHTS_RELAY_LINGER_MS: Joi.number().integer().min(0).max(1_000).default(5),
+  INSIGHTS_RELAY_LINGER_MS: Joi.number().integer().min(0).max(1_000).default(50),
+  INSIGHTS_RELAY_THREAD: Joi.boolean().truthy('1').falsy('0').default(true),
   INSIGHTS_MAX_BACKLOG: Joi.number().integer().min(1).default(10_000_000),
   INSIGHTS_OVERFLOW_POLICY: Joi.string().valid('reject', 'drop-oldest').default('reject'),
   INSIGHTS_SPOOL_DIR: Joi.string().default('.data/insights-spool'),
@@ -124,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
       relayBatchSize: v.INSIGHTS_RELAY_BATCH_SIZE,
       relayIdleMs: v.INSIGHTS_RELAY_IDLE_MS,
       relayLingerMs: v.INSIGHTS_RELAY_LINGER_MS,
+      relayThread: v.INSIGHTS_RELAY_THREAD,
       maxBacklog: v.INSIGHTS_MAX_BACKLOG,
       overflowPolicy: v.INSIGHTS_OVERFLOW_POLICY,
       spoolDir: path.resolve(cwd, v.INSIGHTS_SPOOL_DIR),

@@ -1,5 +1,5 @@
 import type { Config } from '../config';
-import { createAsyncCommitPool, type Db } from '../platform/db';
+import { connectionStringOf, createAsyncCommitPool, type Db } from '../platform/db';
 import type { Logger } from '../platform/logger';
 import type { Metrics } from '../platform/metrics';
 import type { RouteDef } from '../platform/routes';
@@ -16,6 +16,7 @@ import { OutboxSink } from './outbox-sink';
 import { OutboxSpool } from './outbox-spool';
 import { OutboxStore } from './outbox-store';
 import { Relay } from './relay';
+import { RelayThread } from './relay-thread';
 import { SecretBox } from './secret-box';
 
 export interface InsightsDeps {
@@ -43,7 +44,7 @@ export function createInsightsModule(deps: InsightsDeps): InsightsModule {
     throw new Error('Insights needs config.secretKey (BEACON_SECRET_KEY, 32 bytes) to encrypt the broker password at rest');
   }
   const log = logger.child({ component: 'insights' });
-  const { relayBatchSize, relayIdleMs, relayLingerMs, maxBacklog, overflowPolicy, relayEnabled } = config.insights;
+  const { relayBatchSize, relayIdleMs, relayLingerMs, relayThread, maxBacklog, overflowPolicy, relayEnabled } = config.insights;
   const outbox = new OutboxStore(db);
   // The execution path's inserts: a separate small pool, committing asynchronously unless configured
   // otherwise (docs/insights.md, "Durability of the outbox write").
@@ -59,18 +60,36 @@ export function createInsightsModule(deps: InsightsDeps): InsightsModule {
     onChange: () => relay.notifyConnectionChanged(),
     logger: log,
   });
-  const relay = new Relay({
-    outbox,
-    connection: () => connections.active(),
-    createProducer: (conn) => connectRelayProducer(kafka, conn),
-    onDelivered: (n) => payloads.inc({ stage: 'delivered' }, n),
-    onFailed: (n) => payloads.inc({ stage: 'failed' }, n),
-    onDropped: (n) => payloads.inc({ stage: 'dropped' }, n),
-    logger: log,
-    batchSize: relayBatchSize,
-    idleMs: relayIdleMs,
-    lingerMs: relayLingerMs,
-  });
+  const onDelivered = (n: number) => payloads.inc({ stage: 'delivered' }, n);
+  const onFailed = (n: number) => payloads.inc({ stage: 'failed' }, n);
+  const onDropped = (n: number) => payloads.inc({ stage: 'dropped' }, n);
+  const relay = relayThread
+    ? new RelayThread({
+        data: {
+          connectionString: connectionStringOf(db),
+          secretKey: new Uint8Array(config.secretKey),
+          batchSize: relayBatchSize,
+          idleMs: relayIdleMs,
+          lingerMs: relayLingerMs,
+          logLevel: config.logLevel,
+        },
+        logger,
+        onDelivered,
+        onFailed,
+        onDropped,
+      })
+    : new Relay({
+        outbox,
+        connection: () => connections.active(),
+        createProducer: (conn) => connectRelayProducer(kafka, conn),
+        onDelivered,
+        onFailed,
+        onDropped,
+        logger: log,
+        batchSize: relayBatchSize,
+        idleMs: relayIdleMs,
+        lingerMs: relayLingerMs,
+      });
   const spool = new OutboxSpool(config.insights.spoolDir, {
     async insert(entries) {
       const r = await outboxWrites.insertBatch(entries, maxBacklog, overflowPolicy);
@@ -118,7 +137,7 @@ export function createInsightsModule(deps: InsightsDeps): InsightsModule {
       spool.start();
       if (!relayEnabled || unguard) return;
       stopped = undefined;
-      unguard = guardKafkaRejections(log);
+      unguard = guardKafkaRejections(log); // the relay thread installs its own
       relay.start();
     },
     stop() {

@@ -12,6 +12,15 @@ export function createDb(connectionString: string, poolMax = 10): Db {
   });
 }
 
+/** The connection string a Db was created with (createDb), e.g. for a worker thread's own pool. */
+export function connectionStringOf(db: Db): string {
+  const connection = (db.client.config as Knex.Config).connection;
+  if (typeof connection === 'string') return connection;
+  const cs = (connection as { connectionString?: unknown } | undefined)?.connectionString;
+  if (typeof cs !== 'string') throw new Error('this database handle was not created from a connection string');
+  return cs;
+}
+
 /**
  * A small second pool on the same database whose sessions commit asynchronously: a commit returns
  * before its WAL reaches disk (PostgreSQL's synchronous_commit=off). A crash of PostgreSQL itself
