@@ -29,7 +29,8 @@ const seconds = Number(process.argv[3] ?? 4);
 const connections = Number(process.argv[4] ?? 32);
 const workersPerVersion = Number(process.env.BENCH_WORKERS_PER_VERSION ?? 2);
 const LIGHT = 4; // connections for the unsaturated latency cases
-const relayMode = process.env.BENCH_RELAY === '0' ? 'off' : process.env.BENCH_RELAY === 'process' ? 'process' : 'in-process';
+const relayMode =
+  process.env.BENCH_RELAY === '0' ? 'off' : process.env.BENCH_RELAY === 'process' ? 'process' : /^(0|false)$/.test(process.env.INSIGHTS_RELAY_THREAD ?? '') ? 'main thread' : 'worker thread';
 const withRelay = relayMode !== 'off';
 const COMPONENTS: Component[] = ['beacon', 'workers', 'postgres', 'kafka'];
 
