@@ -30,7 +30,7 @@ const connections = Number(process.argv[4] ?? 32);
 const workersPerVersion = Number(process.env.BENCH_WORKERS_PER_VERSION ?? 2);
 const LIGHT = 4; // connections for the unsaturated latency cases
 const relayMode =
-  process.env.BENCH_RELAY === '0' ? 'off' : process.env.BENCH_RELAY === 'process' ? 'process' : /^(0|false)$/.test(process.env.INSIGHTS_RELAY_THREAD ?? '') ? 'main thread' : 'worker thread';
+  process.env.BENCH_RELAY === '0' ? 'off' : process.env.BENCH_RELAY === 'process' ? 'process' : /^(1|true)$/.test(process.env.INSIGHTS_RELAY_THREAD ?? '') ? 'worker thread' : 'main thread';
 const withRelay = relayMode !== 'off';
 const COMPONENTS: Component[] = ['beacon', 'workers', 'postgres', 'kafka'];
 

@@ -7,8 +7,8 @@
 //   node --import tsx bench/pipeline-cpu.ts [callers=4] [seconds=8]
 import { randomUUID } from 'node:crypto';
 import { createApp } from '../src/app';
+import { BENCH_ADMIN_KEY, benchRecord } from './bench-record';
 import { loadConfig } from '../src/config';
-import type { InsightsRecord } from '../src/insights/insights-sink';
 import { createLogger } from '../src/platform/logger';
 import { bootstrapAdmin } from '../src/users/bootstrap-admin';
 import supertest from 'supertest';
@@ -17,20 +17,11 @@ import { connectionFor } from '../test/int/insights-helpers';
 import { createTopic, deleteTopic, ensureKafka } from '../test/support/kafka';
 import { cpuSince, cpuSnapshot } from './cpu';
 
-const ADMIN_KEY = 'simBenchAdminKey000000000000000';
+const ADMIN_KEY = BENCH_ADMIN_KEY;
 const callers = Number(process.argv[2] ?? 4);
 const seconds = Number(process.argv[3] ?? 8);
 
-const record = (i: number): InsightsRecord => ({
-  requestId: `req-${randomUUID()}`,
-  sessionId: `rses-${randomUUID()}`,
-  time: new Date(),
-  durationMs: 8 + (i % 50),
-  owner: 'bench',
-  name: `algo${i % 10}`,
-  version: '1.0.0',
-  metrics: { risk_score: 0.2, approved: true, cats_detected: i % 7 },
-});
+const record = benchRecord;
 
 async function main(): Promise<void> {
   const info = await ensureKafka();

@@ -10,28 +10,19 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { createApp } from '../src/app';
+import { BENCH_ADMIN_KEY, benchRecord } from './bench-record';
 import { loadConfig } from '../src/config';
-import type { InsightsRecord } from '../src/insights/insights-sink';
 import { createLogger } from '../src/platform/logger';
 import { bootstrapAdmin } from '../src/users/bootstrap-admin';
 import supertest from 'supertest';
 import { createTestDb } from '../test/support/db';
 import { createTopic, deleteTopic, ensureKafka, plaintextClient } from '../test/support/kafka';
 
-const ADMIN_KEY = 'simBenchAdminKey000000000000000';
+const ADMIN_KEY = BENCH_ADMIN_KEY;
 const rows = Number(process.argv[2] ?? 100_000);
 const batch = process.argv[3] ?? process.env.INSIGHTS_RELAY_BATCH_SIZE ?? '2000';
 
-const record = (i: number): InsightsRecord => ({
-  requestId: `req-${randomUUID()}`,
-  sessionId: `rses-${randomUUID()}`,
-  time: new Date(),
-  durationMs: 8 + (i % 50),
-  owner: 'bench',
-  name: `algo${i % 10}`,
-  version: '1.0.0',
-  metrics: { risk_score: 0.2, approved: true, cats_detected: i % 7 },
-});
+const record = benchRecord;
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
@@ -47,6 +38,8 @@ async function main(): Promise<void> {
     BEACON_SECRET_KEY: '1'.repeat(64),
     INSIGHTS_RELAY_BATCH_SIZE: batch,
     INSIGHTS_RELAY_IDLE_MS: '50',
+    ...(process.env.INSIGHTS_RELAY_THREAD ? { INSIGHTS_RELAY_THREAD: process.env.INSIGHTS_RELAY_THREAD } : {}),
+    ...(process.env.INSIGHTS_RELAY_LINGER_MS ? { INSIGHTS_RELAY_LINGER_MS: process.env.INSIGHTS_RELAY_LINGER_MS } : {}),
   });
   const beacon = createApp({ config, db: testDb.db, logger: createLogger(config.logLevel), baseUrl: () => 'http://127.0.0.1' });
   await bootstrapAdmin(beacon.users, ADMIN_KEY);

@@ -69,7 +69,7 @@ const schema = Joi.object({
   INSIGHTS_RELAY_BATCH_SIZE: Joi.number().integer().min(1).max(50_000).default(2000),
   INSIGHTS_RELAY_IDLE_MS: Joi.number().integer().min(10).max(60_000).default(200),
   INSIGHTS_RELAY_LINGER_MS: Joi.number().integer().min(0).max(1_000).default(50),
-  INSIGHTS_RELAY_THREAD: Joi.boolean().truthy('1').falsy('0').default(true),
+  INSIGHTS_RELAY_THREAD: Joi.boolean().truthy('1').falsy('0').default(false),
   INSIGHTS_MAX_BACKLOG: Joi.number().integer().min(1).default(10_000_000),
   INSIGHTS_OVERFLOW_POLICY: Joi.string().valid('reject', 'drop-oldest').default('reject'),
   INSIGHTS_SPOOL_DIR: Joi.string().default('.data/insights-spool'),

@@ -3,11 +3,13 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from '../platform/logger';
 import type { RelayState } from './relay';
 
-// Runs the relay (relay.ts, unchanged) in a worker thread. Measured on the execution benchmark, the
-// service's main thread is what saturates first; a relay sharing it took ~0.15 ms of CPU per payload
-// from the request path (docs/benchmarks.md). In its own thread the relay uses another core, like
-// a separate relay replica does. The service talks to it with messages: new rows, connection
-// changed, stop; the thread answers with counts, its state and its log lines.
+// Runs the relay (relay.ts, unchanged) in a worker thread when INSIGHTS_RELAY_THREAD=true. The
+// service's main thread is what saturates first under load, and a relay sharing it takes ~0.15 ms
+// of CPU per payload from the request path; in its own thread the relay can use another core, like
+// a separate relay replica does. Off by default: on the 2-vCPU project machine there is no spare
+// core, execution throughput measured the same and the backlog drain ~18 % slower
+// (docs/benchmarks.md). The service talks to it with messages: new rows, connection changed, stop;
+// the thread answers with counts, its state and its log lines.
 
 export interface RelayWorkerData {
   /** The service's database (the thread opens its own small pool). */

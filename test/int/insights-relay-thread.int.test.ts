@@ -1,4 +1,4 @@
-// The relay runs in a worker thread by default (INSIGHTS_RELAY_THREAD): what it logs comes out of
+// With INSIGHTS_RELAY_THREAD=true the relay runs in a worker thread: what it logs comes out of
 // the service's own logger (same destination, same redaction) marked thread=relay, without the
 // broker password; its state reaches the status route; stop() ends the thread, and a new start()
 // picks up where it left off.
@@ -26,9 +26,9 @@ after(async () => {
 test('relay thread: its log lines go through the service logger without the password; status, stop and restart work', async () => {
   const topic = await newTopic(info, 'relay-thread', topics);
   const logLines: string[] = [];
-  const t = await startTestApp({ LOG_LEVEL: 'info' }, { logLines });
+  const t = await startTestApp({ LOG_LEVEL: 'info', INSIGHTS_RELAY_THREAD: 'true' }, { logLines });
   try {
-    assert.equal(t.config.insights.relayThread, true, 'the thread is the default');
+    assert.equal(t.config.insights.relayThread, true);
     const password = `wrong-${randomUUID()}`;
     assert.equal((await t.request.post('/v1/admin/insights-connection').set(admin).send(connectionFor(info, 'scram-512', topic, ca, { broker_password: password }))).status, 200);
     t.beacon.insights.start();
