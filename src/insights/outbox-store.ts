@@ -56,7 +56,7 @@ const UNNEST = `unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
 
 // The execution path's insert under the default 'reject' policy: the rows that fit under the bound,
 // in order. A named prepared statement (parsed and planned once per connection) and no CTE: this
-// costs PostgreSQL ~0.05 ms of CPU per payload against ~0.3-0.6 ms for the unprepared CTE it
+// costs PostgreSQL ~0.05 ms of CPU per payload against 0.3-0.9 ms for the unprepared CTE it
 // replaced (bench/pipeline-cpu.ts, docs/benchmarks.md). The drop count is added by a second
 // statement, only when something was refused.
 const INSERT_WHAT_FITS = {
@@ -66,7 +66,7 @@ const INSERT_WHAT_FITS = {
            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
                 WITH ORDINALITY AS u(request_id, message_key, ce_source, event_time, payload, ord)
           ORDER BY u.ord
-          LIMIT greatest(0, $6::bigint - (SELECT coalesce(max(id) - min(id) + 1, 0) FROM insights_outbox))`,
+          LIMIT greatest(0, $6::bigint - ${SPAN})`,
 };
 
 interface PgConnection {
