@@ -154,6 +154,7 @@ export class Relay {
     if (result.locked || result.value === 0) {
       // Nothing to send: connect anyway, so the status tells whether the broker is reachable.
       await this.ensureProducer(active.connection);
+      this.succeeded();
       return idle;
     }
     this.deps.onDelivered(result.value);
@@ -210,10 +211,9 @@ export class Relay {
   }
 
   private async ensureProducer(conn: KafkaConnection): Promise<RelayProducer> {
-    if (!this.producer) {
-      this.producer = await this.deps.createProducer(conn);
-      this.connected = true;
-    }
+    // `connected` is set by succeeded(): a producer that connected while the last attempt's error
+    // still stands proves nothing until its send (or an idle connect) goes through.
+    this.producer ??= await this.deps.createProducer(conn);
     return this.producer;
   }
 

@@ -44,20 +44,24 @@ test('payloads accepted before, during and after a broker outage are all deliver
 
   // A controlled shutdown first, then a crash: both must lose nothing.
   const phases: string[] = [];
-  for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
-    await until(accepted.length + 300, `300 payloads with the broker up (before ${signal})`);
-    await stopBroker({ signal });
-    const atStop = accepted.length;
-    const down = await waitFor(`the relay to notice the ${signal}`, () => status(t), (s) => s.last_error !== null && s.backlog > 0, 120_000);
-    assert.equal(down.last_error.reason, 'unreachable', JSON.stringify(down.last_error));
-    assert.equal(down.connected, false);
-    await until(atStop + 500, `500 more payloads with the broker down (${signal})`);
-    info = await startBroker();
-    phases.push(`${signal}: ${accepted.length - atStop} accepted while down`);
+  try {
+    for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+      await until(accepted.length + 300, `300 payloads with the broker up (before ${signal})`);
+      await stopBroker({ signal });
+      const atStop = accepted.length;
+      const down = await waitFor(`the relay to notice the ${signal}`, () => status(t), (s) => s.last_error !== null && s.backlog > 0, 120_000);
+      assert.equal(down.last_error.reason, 'unreachable', JSON.stringify(down.last_error));
+      assert.equal(down.connected, false);
+      await until(atStop + 500, `500 more payloads with the broker down (${signal})`);
+      info = await startBroker();
+      phases.push(`${signal}: ${accepted.length - atStop} accepted while down`);
+    }
+    await until(accepted.length + 300, '300 more payloads after the last restart');
+  } finally {
+    // A failed assertion above must not leave the producer loop running until the file times out.
+    producing = false;
+    await producer;
   }
-  await until(accepted.length + 300, '300 more payloads after the last restart');
-  producing = false;
-  await producer;
 
   assert.equal(acceptErrors, 0, 'accept() never failed because of Kafka');
   const drained = await waitForDrain(t, 180_000);
