@@ -1,5 +1,5 @@
-import type { Build, BuildView } from '../builds/build-model';
-import type { Language } from '../execution/languages';
+import type { Build, BuildView } from './build-model';
+import type { Language } from '../platform/language-catalogue';
 import type { Algorithm, AlgorithmSettings } from './algorithm-store';
 import { environmentFor } from './environments';
 import { formatSemver } from './semver';

@@ -1,6 +1,6 @@
 import type { Request } from 'express';
-import type { BuildService } from '../builds/build-service';
-import { entryPath, LANGUAGES } from '../execution/languages';
+import type { BuildService } from './build-service';
+import { entryPath, LANGUAGES } from '../platform/language-catalogue';
 import { route, type RouteDef } from '../platform/routes';
 import { ApiError, ErrorCode } from '../platform/errors';
 import { algorithmJson } from './algorithm-json';
@@ -9,7 +9,7 @@ import type { AlgorithmService } from './algorithm-service';
 import type { Algorithm } from './algorithm-store';
 import { environmentFor, environmentJson, languageJson, languageNamed } from './environments';
 import { type MarkerCodec, pageLink } from './paging';
-import type { SourceFiles } from './source-tree';
+import type { SourceFiles } from '../platform/source-tree';
 
 export interface AlgorithmRouteDeps {
   algorithms: AlgorithmService;

@@ -1,6 +1,6 @@
 import Joi from 'joi';
 import { NAME_PATTERN } from '../platform/ids';
-import { treeProblems } from './source-tree';
+import { treeProblems } from '../platform/source-tree';
 
 // Request shapes of the management API, checked once by the validate middleware. Objects accept
 // unknown keys: the official clients send extras (source, scmsCredentials, package_set, username)

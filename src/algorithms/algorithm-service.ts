@@ -1,10 +1,10 @@
-import { helloWorldSource } from '../execution/languages';
+import { helloWorldSource } from '../platform/language-catalogue';
 import type { Principal } from '../platform/auth';
 import { ApiError, conflict, ErrorCode, forbidden, isUniqueViolation } from '../platform/errors';
 import type { CreateBody, SettingsInput, UpdateBody } from './algorithm-schemas';
 import type { Algorithm, AlgorithmSettings, AlgorithmStore, Details } from './algorithm-store';
 import { languageFromSettings } from './environments';
-import type { SourceFiles } from './source-tree';
+import type { SourceFiles } from '../platform/source-tree';
 
 // Who may do what: an algorithm is managed, and read through this API, by its owner only. The route
 // level already demands a standard key with allow_algo_management; here the owner in the path must be

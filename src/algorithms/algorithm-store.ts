@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
-import type { Language } from '../execution/languages';
+import type { Language } from '../platform/language-catalogue';
 import type { Db } from '../platform/db';
-import type { SourceFiles } from './source-tree';
+import type { SourceFiles } from '../platform/source-tree';
 
 export type Callability = 'public' | 'private';
 

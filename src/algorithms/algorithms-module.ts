@@ -1,8 +1,8 @@
-import { BuildService } from '../builds/build-service';
-import { BuildStore } from '../builds/build-store';
-import { buildRoutes } from '../builds/build-routes';
+import { BuildService } from './build-service';
+import { BuildStore } from './build-store';
+import { buildRoutes } from './build-routes';
 import type { Config } from '../config';
-import { syntaxCheck } from '../execution/languages';
+import { syntaxCheck } from './build-check';
 import type { Db } from '../platform/db';
 import type { Logger } from '../platform/logger';
 import type { RouteDef } from '../platform/routes';

@@ -1,5 +1,5 @@
 import { ApiError, ErrorCode } from '../platform/errors';
-import { entryPath, LANGUAGES, type Language, normaliseLanguage } from '../execution/languages';
+import { entryPath, LANGUAGES, type Language, normaliseLanguage } from '../platform/language-catalogue';
 
 // Algorithmia's "algorithm environments" (AEMS): one fixed CPU environment per supported language.
 // The ids are constants so that clients can hard-code them (the Python client sends

@@ -1,5 +1,5 @@
-import { type BuildView } from '../builds/build-model';
-import type { BuildStore } from '../builds/build-store';
+import { type BuildView } from './build-model';
+import type { BuildStore } from './build-store';
 import { ApiError, ErrorCode, isUniqueViolation } from '../platform/errors';
 import { algorithmNotFound, mergeDetails, mergeSettings } from './algorithm-service';
 import type { Algorithm } from './algorithm-store';

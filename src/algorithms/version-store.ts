@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { type BuildView, selectBuildViews, toBuildView, type VersionSnapshot } from '../builds/build-model';
+import { type BuildView, selectBuildViews, toBuildView, type VersionSnapshot } from './build-model';
 import type { Db } from '../platform/db';
 import type { AlgorithmSettings, Callability, Details } from './algorithm-store';
 import type { SemVer } from './semver';

@@ -12,7 +12,7 @@ import { newSessionId, UUID_PATTERN } from '../platform/ids';
 import type { Logger } from '../platform/logger';
 import type { ExecutionInput } from './execution-input';
 import type { AlgorithmSnapshot, BuildFiles, ExecutionStore } from './execution-store';
-import { normaliseLanguage } from './languages';
+import { normaliseLanguage } from '../platform/language-catalogue';
 import { parseVersionSpec, resolveVersion, VERSION_FORMS, type ResolvedVersion } from './version-resolver';
 import type { CallOutcome, WorkerPool } from './worker-pool';
 

@@ -6,7 +6,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { chmod, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { mergeReportedMetrics, type ReportedMetrics } from '../insights/reported-metrics';
-import { defaultRuntimesDir, entryPath, runnerCommand, type Language } from './languages';
+import { entryPath, type Language } from '../platform/language-catalogue';
+import { defaultRuntimesDir, runnerCommand } from './languages';
 import { WorkerProcess, sweepUid, timeoutError, type AlgoError } from './worker-process';
 import { UidClaims } from './worker-uids';
 

@@ -14,7 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { chmod, chown, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeSourceTree } from './languages';
+import { writeSourceTree } from '../platform/source-tree';
 import { BoundedOutput, LineReader, MarkerScanner, toBuffer } from './worker-streams';
 
 export interface AlgoError {

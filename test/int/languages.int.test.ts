@@ -2,14 +2,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import {
-  LANGUAGES,
-  entryPath,
-  helloWorldSource,
-  normaliseLanguage,
-  syntaxCheck,
-  type Language,
-} from '../../src/execution/languages';
+import { LANGUAGES, entryPath, helloWorldSource, normaliseLanguage, type Language } from '../../src/platform/language-catalogue';
+import { syntaxCheck } from '../../src/algorithms/build-check';
 
 const opts = {
   pythonBin: '/usr/bin/python3',

@@ -15,7 +15,7 @@ import type { Authenticator } from '../../src/platform/auth';
 import { errorHandler } from '../../src/platform/error-handler';
 import { createLogger } from '../../src/platform/logger';
 import { mountRoutes } from '../../src/platform/routes';
-import type { Language } from '../../src/execution/languages';
+import type { Language } from '../../src/platform/language-catalogue';
 
 const PYTHON = '/usr/bin/python3';
 const RSCRIPT = execFileSync('/bin/sh', ['-c', 'command -v Rscript'], { encoding: 'utf8' }).trim();

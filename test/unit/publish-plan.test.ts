@@ -4,7 +4,7 @@ import type { AlgorithmSettings } from '../../src/algorithms/algorithm-store';
 import { formatSemver } from '../../src/algorithms/semver';
 import { planPublish } from '../../src/algorithms/version-service';
 import type { PublishState } from '../../src/algorithms/version-store';
-import type { BuildView } from '../../src/builds/build-model';
+import type { BuildView } from '../../src/algorithms/build-model';
 import { ApiError } from '../../src/platform/errors';
 
 const settings: AlgorithmSettings = {

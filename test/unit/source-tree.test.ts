@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { pathProblem, SOURCE_LIMITS, treeProblems } from '../../src/algorithms/source-tree';
-import { commitSha } from '../../src/builds/commit-sha';
+import { pathProblem, SOURCE_LIMITS, treeProblems } from '../../src/platform/source-tree';
+import { commitSha } from '../../src/algorithms/commit-sha';
 
 describe('source tree rules', () => {
   test('ordinary relative paths pass', () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { SourceFiles } from '../algorithms/source-tree';
+import type { SourceFiles } from '../platform/source-tree';
 
 /**
  * A git-like commit id: SHA-1 over the parent commit and a length-prefixed encoding of the sorted

@@ -1,5 +1,7 @@
 // An algorithm's source is a flat map of relative POSIX paths to UTF-8 text. These are the rules a
-// tree must meet before it is stored.
+// tree must meet before it is stored, and the one writer that puts a tree on disk under those rules.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 
 export type SourceFiles = Record<string, string>;
 
@@ -49,4 +51,14 @@ export function treeProblems(files: SourceFiles): string[] {
     }
   }
   return problems;
+}
+
+/** Writes an algorithm's files under dir, refusing paths that would escape it (the rules of pathProblem). */
+export async function writeSourceTree(dir: string, files: Record<string, string>, mode = 0o600): Promise<void> {
+  for (const [path, text] of Object.entries(files)) {
+    if (pathProblem(path) !== undefined || typeof text !== 'string') throw new Error(`invalid source file path: ${JSON.stringify(path)}`);
+    const target = join(dir, ...path.split('/'));
+    await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+    await writeFile(target, text, { mode });
+  }
 }

@@ -1,14 +1,14 @@
-import { algorithmNotFound } from '../algorithms/algorithm-service';
-import type { Algorithm } from '../algorithms/algorithm-store';
-import type { SourceFiles } from '../algorithms/source-tree';
-import type { Language } from '../execution/languages';
+import { algorithmNotFound } from './algorithm-service';
+import type { Algorithm } from './algorithm-store';
+import type { SourceFiles } from '../platform/source-tree';
+import type { Language } from '../platform/language-catalogue';
 import { ApiError, ErrorCode } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 import type { BuildView } from './build-model';
 import type { BuildStore } from './build-store';
 import { commitSha } from './commit-sha';
 
-/** execution/languages' syntaxCheck with the interpreter paths bound (a fake in unit tests). */
+/** build-check's syntaxCheck with the interpreter paths bound (a fake in unit tests). */
 export type SyntaxChecker = (lang: Language, files: SourceFiles, algoName: string) => Promise<{ ok: boolean; logs: string }>;
 
 export const buildNotFound = (id: string) => new ApiError(404, ErrorCode.AlgorithmBuildNotFound, `Build '${id}' was not found.`);

@@ -1,4 +1,4 @@
-import type { SourceFiles } from '../algorithms/source-tree';
+import type { SourceFiles } from '../platform/source-tree';
 import type { Db } from '../platform/db';
 import { UUID_PATTERN } from '../platform/ids';
 import { type BuildStatus, type BuildView, selectBuildViews, toBuildView } from './build-model';

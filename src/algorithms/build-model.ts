@@ -1,5 +1,5 @@
-import type { AlgorithmSettings, Callability, Details } from '../algorithms/algorithm-store';
-import type { SemVer } from '../algorithms/semver';
+import type { AlgorithmSettings, Callability, Details } from './algorithm-store';
+import type { SemVer } from './semver';
 import type { Db } from '../platform/db';
 
 // Builds (compiled snapshots of the source) and versions (published builds) as the stores return them.

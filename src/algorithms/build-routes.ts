@@ -1,9 +1,9 @@
 import Joi from 'joi';
-import { algorithmPath, buildJson, versionJson } from '../algorithms/algorithm-json';
-import { target } from '../algorithms/algorithm-routes';
-import { algorithmParams, pageQuery } from '../algorithms/algorithm-schemas';
-import type { AlgorithmService } from '../algorithms/algorithm-service';
-import { type MarkerCodec, pageLink } from '../algorithms/paging';
+import { algorithmPath, buildJson, versionJson } from './algorithm-json';
+import { target } from './algorithm-routes';
+import { algorithmParams, pageQuery } from './algorithm-schemas';
+import type { AlgorithmService } from './algorithm-service';
+import { type MarkerCodec, pageLink } from './paging';
 import { route, type RouteDef } from '../platform/routes';
 import type { BuildService } from './build-service';
 
