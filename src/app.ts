@@ -39,7 +39,7 @@ export function createApp(deps: AppDeps): Beacon {
   const { config, db, logger, baseUrl } = deps;
   const metrics = createMetrics();
   const users = new UserStore(db);
-  const authenticator = new Authenticator(users, config.jwt);
+  const authenticator = new Authenticator(users, config.jwt, config.authCacheTtlMs);
   const insights = createInsightsModule({ db, config, logger, metrics });
   const algorithms = createAlgorithmsModule({ db, users, baseUrl, logger, config });
   const execution = createExecutionModule({ db, config, logger, metrics, sink: insights.sink, baseUrl });
@@ -47,7 +47,7 @@ export function createApp(deps: AppDeps): Beacon {
 
   const routes: RouteDef[] = [
     ...healthRoutes({ db, metrics, isShuttingDown: () => shuttingDown, sinkStatus: () => insights.status() }),
-    ...userRoutes(users, baseUrl),
+    ...userRoutes(users, baseUrl, (hashes) => authenticator.forget(hashes)),
     ...algorithms.routes,
     ...execution.routes,
     ...insights.routes,

@@ -14,7 +14,9 @@ export interface Config {
   logLevel: string;
   bootstrapAdminKey: string | undefined;
   secretKey: Buffer | undefined;
-  jwt: { secret?: string; publicKey?: string; algorithms: string[]; issuer?: string; audience?: string } | undefined;
+  jwt: { secret?: string; publicKey?: string; algorithms: string[]; issuer?: string; audience?: string; maxLifetimeS: number } | undefined;
+  /** How long a key lookup is cached per replica: a revoked key may work this long on other replicas. */
+  authCacheTtlMs: number;
   workers: {
     maxPerVersion: number;
     maxTotal: number;
@@ -56,6 +58,8 @@ const schema = Joi.object({
   JWT_ALGORITHMS: Joi.string().pattern(/^(HS|RS|ES|PS)(256|384|512)(,(HS|RS|ES|PS)(256|384|512))*$/),
   JWT_ISSUER: Joi.string(),
   JWT_AUDIENCE: Joi.string(),
+  JWT_MAX_LIFETIME_S: Joi.number().integer().min(1).max(30 * 24 * 3600).default(24 * 3600),
+  AUTH_CACHE_TTL_MS: Joi.number().integer().min(0).max(10_000).default(2_000),
   WORKER_MAX_PER_VERSION: Joi.number().integer().min(1).max(64).default(2),
   WORKER_MAX_TOTAL: Joi.number().integer().min(1).max(1024).default(16),
   WORKER_IDLE_TIMEOUT_MS: Joi.number().integer().min(1000).default(300_000),
@@ -108,8 +112,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
           algorithms: (v.JWT_ALGORITHMS ?? (v.JWT_SECRET ? 'HS256' : 'RS256')).split(','),
           issuer: v.JWT_ISSUER,
           audience: v.JWT_AUDIENCE,
+          maxLifetimeS: v.JWT_MAX_LIFETIME_S,
         }
       : undefined,
+    authCacheTtlMs: v.AUTH_CACHE_TTL_MS,
     workers: {
       maxPerVersion: v.WORKER_MAX_PER_VERSION,
       maxTotal: v.WORKER_MAX_TOTAL,

@@ -13,10 +13,15 @@ export interface Principal {
   allowAlgo: boolean;
   allowAlgoManagement: boolean;
   algoAcl: string[];
+  /** A key with an expiry stops working then, cache or not. */
+  expiresAt?: Date;
 }
 
-/** Visible on every route line: who may call it. */
-export type AuthLevel = 'public' | 'algo' | 'manage' | 'admin';
+/**
+ * Visible on every route line: who may call it. `account`: any authenticated caller, admin keys
+ * included; the handler then decides whose account it may touch (its own, or any for an admin).
+ */
+export type AuthLevel = 'public' | 'algo' | 'manage' | 'account' | 'admin';
 
 export interface PrincipalLookup {
   findByKeyHash(keyHash: string): Promise<Principal | undefined>;
@@ -29,6 +34,8 @@ export interface JwtConfig {
   algorithms: string[];
   issuer?: string;
   audience?: string;
+  /** Tokens must carry `exp`, and exp - iat (or exp - now without iat) may not exceed this. */
+  maxLifetimeS: number;
 }
 
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -44,6 +51,8 @@ export function generateApiKey(): string {
 /** Keys are long random strings, so a fast hash is enough: nothing to brute-force. */
 export const hashApiKey = (key: string): string => createHash('sha256').update(key).digest('hex');
 export const maskApiKey = (key: string): string => `${key.slice(0, 3)}${'*'.repeat(8)}${key.slice(-4)}`;
+/** What an operator recognises a key by in listings: "sim" and five more characters (~30 of its ~166 bits). */
+export const apiKeyPrefix = (key: string): string => key.slice(0, 8);
 
 /** The three header forms the official clients send: `Simple <key>`, the bare key, `Bearer <jwt>`. */
 export function parseAuthorization(header: string | undefined): { kind: 'key' | 'jwt'; value: string } | undefined {
@@ -55,14 +64,24 @@ export function parseAuthorization(header: string | undefined): { kind: 'key' | 
   return undefined;
 }
 
+/**
+ * Resolves the Authorization header. Key lookups (found or not) are cached per key hash for
+ * cacheTtlMs: a revoked or rotated key is refused at once by the replica that revoked it (forget())
+ * and by every other replica within cacheTtlMs (docs/operations.md).
+ */
 export class Authenticator {
   private readonly cache = new Map<string, { principal: Principal | undefined; expires: number }>();
 
   constructor(
     private readonly lookup: PrincipalLookup,
     private readonly jwtConfig: JwtConfig | undefined,
-    private readonly cacheTtlMs = 5_000,
+    private readonly cacheTtlMs = 2_000,
   ) {}
+
+  /** Drops cached lookups of these key hashes (after a revoke, rotation or user deletion on this replica). */
+  forget(keyHashes: readonly string[]): void {
+    for (const h of keyHashes) this.cache.delete(h);
+  }
 
   async authenticate(header: string | undefined): Promise<Principal | undefined> {
     const parsed = parseAuthorization(header);
@@ -76,7 +95,8 @@ export class Authenticator {
     if (hit && hit.expires > Date.now()) return orInvalid(hit.principal);
     const principal = await this.lookup.findByKeyHash(keyHash);
     if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(keyHash, { principal, expires: Date.now() + this.cacheTtlMs });
+    const expires = Math.min(Date.now() + this.cacheTtlMs, principal?.expiresAt?.getTime() ?? Infinity);
+    this.cache.set(keyHash, { principal, expires });
     return orInvalid(principal);
   }
 
@@ -91,6 +111,11 @@ export class Authenticator {
       }) as jwt.JwtPayload;
     } catch (err) {
       throw unauthenticated(`Invalid bearer token: ${(err as Error).message}`);
+    }
+    if (typeof claims.exp !== 'number') throw unauthenticated('Invalid bearer token: no exp claim');
+    const issuedAt = typeof claims.iat === 'number' ? claims.iat : Math.floor(Date.now() / 1000);
+    if (claims.exp - issuedAt > this.jwtConfig.maxLifetimeS) {
+      throw unauthenticated(`Invalid bearer token: it may live at most ${this.jwtConfig.maxLifetimeS} s (exp - iat)`);
     }
     const username = typeof claims.sub === 'string' ? claims.sub : undefined;
     if (!username) throw unauthenticated('Invalid bearer token: no sub claim');
@@ -109,6 +134,7 @@ function orInvalid(p: Principal | undefined): Principal {
 export function requireLevel(level: AuthLevel, principal: Principal | undefined): void {
   if (level === 'public') return;
   if (!principal) throw unauthenticated();
+  if (level === 'account') return;
   if (level === 'admin') {
     if (principal.keyType !== 'PlatformAdminKey') throw forbidden('This endpoint needs a PlatformAdminKey.');
     return;

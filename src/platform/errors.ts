@@ -14,6 +14,8 @@ export const ErrorCode = {
   InvalidRequest: 2015,
   UserNotFound: 3000,
   UsernameHasBeenTaken: 3002,
+  // Beacon's own (Algorithmia has no key routes): an API key id that this user does not have.
+  ApiKeyNotFound: 3100,
   UnknownAlgorithmLanguage: 4001,
   InternalServerError: 5001,
   InvalidMarker: 5002,

@@ -1,4 +1,4 @@
-import { generateApiKey, hashApiKey, maskApiKey } from '../platform/auth';
+import { apiKeyPrefix, generateApiKey, hashApiKey, maskApiKey } from '../platform/auth';
 import { isUniqueViolation } from '../platform/errors';
 import type { UserStore } from './user-store';
 
@@ -16,6 +16,7 @@ export async function bootstrapAdmin(store: UserStore, configuredKey: string | u
     userId: admin.id,
     keyHash,
     keyMask: maskApiKey(key),
+    keyPrefix: apiKeyPrefix(key),
     keyLabel: 'bootstrap admin key',
     keyType: 'PlatformAdminKey',
     allowAlgo: false,

@@ -25,11 +25,12 @@ export interface TestApp {
 }
 
 /**
- * A Beacon on its own fresh database, listening on an ephemeral loopback port (real workers call back
+ * A Beacon on its own fresh database (or a shared one, as a second replica), listening on an ephemeral loopback port (real workers call back
  * into it). Extra environment variables override the test defaults.
  */
-export async function startTestApp(env: Record<string, string> = {}, opts: { logLines?: string[] } = {}): Promise<TestApp> {
-  const testDb = await createTestDb();
+export async function startTestApp(env: Record<string, string> = {}, opts: { logLines?: string[]; sharedDb?: TestDb } = {}): Promise<TestApp> {
+  // A second replica passes the first one's database (sharedDb): the first app drops it, this one does not.
+  const testDb = opts.sharedDb ?? (await createTestDb());
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',
@@ -70,7 +71,7 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { log
       await new Promise((r) => server.close(r));
       await beacon.execution.close();
       await beacon.insights.stop();
-      await testDb.drop();
+      if (!opts.sharedDb) await testDb.drop();
     },
   };
 }

@@ -56,3 +56,38 @@ test('key lookups are cached briefly, unknown keys too', async () => {
   assert.equal(lookups, 1);
   await assert.rejects(auth.authenticate('Bearer x.y.z'), (e: any) => e.status === 401);
 });
+
+test('forget() drops a cached key at once; a cached key never outlives its expires_at', async () => {
+  let valid = true;
+  let lookups = 0;
+  const expiresAt = new Date(Date.now() + 60);
+  const auth = new Authenticator(
+    {
+      findByKeyHash: async () => {
+        lookups++;
+        return valid ? principal({ expiresAt }) : undefined;
+      },
+      findByUsername: async () => undefined,
+    },
+    undefined,
+    60_000,
+  );
+  const { hashApiKey } = await import('../../src/platform/auth');
+  await auth.authenticate('simKEY');
+  valid = false;
+  await auth.authenticate('simKEY'); // still cached
+  auth.forget([hashApiKey('simKEY')]);
+  await assert.rejects(auth.authenticate('simKEY'), (e: any) => e.status === 401);
+  valid = true;
+  await auth.authenticate('simOTHER');
+  await new Promise((r) => setTimeout(r, 80));
+  const before = lookups;
+  await auth.authenticate('simOTHER'); // the cached entry expired with the key, so this looks up again
+  assert.equal(lookups, before + 1);
+});
+
+test('account level: any authenticated caller, admin keys included', () => {
+  assert.throws(() => requireLevel('account', undefined), (e: any) => e.status === 401);
+  requireLevel('account', principal({ keyType: 'PlatformAdminKey' }));
+  requireLevel('account', principal({ allowAlgo: false, allowAlgoManagement: false }));
+});

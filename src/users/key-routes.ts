@@ -1,0 +1,62 @@
+import { apiKeyPrefix, generateApiKey, hashApiKey, maskApiKey } from '../platform/auth';
+import { badRequest, ErrorCode, isUniqueViolation, notFound } from '../platform/errors';
+import { route, type RouteDef } from '../platform/routes';
+import { keyJson, keySummaryJson } from './user-json';
+import { accountOf, type UserRoutesDeps, userNamed } from './user-access';
+import { createKeyBody, keyParams, usernameParams } from './user-schemas';
+
+const keyNotFound = (id: string) => notFound(`API key '${id}' was not found for this user.`, ErrorCode.ApiKeyNotFound);
+
+const secretOf = (apiKey: string) => ({ keyHash: hashApiKey(apiKey), keyMask: maskApiKey(apiKey), keyPrefix: apiKeyPrefix(apiKey) });
+
+/** API keys: created or imported by an admin; listed, revoked and rotated by their user or an admin. */
+export function keyRoutes({ store, forgetKeys }: UserRoutesDeps): RouteDef[] {
+  return [
+    route('post', '/v1/admin/users/{username}/keys', 'admin', async (req, res) => {
+      const user = await userNamed(store, String(req.params.username));
+      const b = req.body;
+      const apiKey: string = b.api_key ?? generateApiKey();
+      try {
+        const key = await store.createKey({
+          userId: user.id,
+          ...secretOf(apiKey),
+          keyLabel: b.key_label,
+          keyType: b.key_type,
+          allowAlgo: b.key_type === 'AlgorithmKey' && b.permissions.allow_algo,
+          allowAlgoManagement: b.key_type === 'AlgorithmKey' && b.permissions.allow_algo_management,
+          algoAcl: b.key_type === 'AlgorithmKey' ? b.permissions.algo_acl : [],
+          expiresAt: b.expires_at,
+        });
+        // The only time the key itself is ever returned (and after a rotation).
+        res.status(201).json(keyJson(key, user, apiKey));
+      } catch (err) {
+        if (isUniqueViolation(err)) throw badRequest('That API key cannot be imported.', ErrorCode.InvalidRequest);
+        throw err;
+      }
+    }, { validate: { params: usernameParams, body: createKeyBody } }),
+
+    route('get', '/v1/users/{username}/keys', 'account', async (req, res) => {
+      const user = await accountOf(req, store);
+      res.json({ results: (await store.listKeys(user.id)).map((k) => keySummaryJson(k, user)) });
+    }, { validate: { params: usernameParams } }),
+
+    // Revoke: the key is deleted; this replica forgets it at once, the others within AUTH_CACHE_TTL_MS.
+    route('delete', '/v1/users/{username}/keys/{key_id}', 'account', async (req, res) => {
+      const user = await accountOf(req, store);
+      const hash = await store.deleteKey(user.id, String(req.params.key_id));
+      if (!hash) throw keyNotFound(String(req.params.key_id));
+      forgetKeys([hash]);
+      res.status(204).end();
+    }, { validate: { params: keyParams } }),
+
+    // Rotate: same id, label, permissions and expiry; a new secret. The old one stops working as revoke does.
+    route('post', '/v1/users/{username}/keys/{key_id}/rotate', 'account', async (req, res) => {
+      const user = await accountOf(req, store);
+      const apiKey = generateApiKey();
+      const rotated = await store.rotateKey(user.id, String(req.params.key_id), secretOf(apiKey));
+      if (!rotated) throw keyNotFound(String(req.params.key_id));
+      forgetKeys([rotated.oldHash]);
+      res.status(201).json(keyJson(rotated.key, user, apiKey));
+    }, { body: 'none', validate: { params: keyParams } }),
+  ];
+}
