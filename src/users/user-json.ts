@@ -1,6 +1,11 @@
+import type { components } from '../generated/openapi-types';
 import type { ApiKeyRecord, User } from './user-store';
 
-export function userJson(u: User, base: string) {
+// Reply bodies typed by the spec (src/generated, from openapi.yaml): a field the spec lacks or a
+// missing required one does not compile.
+type Schemas = components['schemas'];
+
+export function userJson(u: User, base: string): Schemas['User'] {
   return {
     id: u.id,
     username: u.username,
@@ -13,7 +18,7 @@ export function userJson(u: User, base: string) {
 }
 
 /** A key as listings show it: everything but the key, which is never stored. */
-export function keySummaryJson(k: ApiKeyRecord, u: User) {
+export function keySummaryJson(k: ApiKeyRecord, u: User): Schemas['ApiKeySummary'] {
   return {
     id: k.id,
     username: u.username,
@@ -34,4 +39,4 @@ export function keySummaryJson(k: ApiKeyRecord, u: User) {
 }
 
 /** The reply that creates or rotates a key: the only time the key itself is returned. */
-export const keyJson = (k: ApiKeyRecord, u: User, apiKey: string) => ({ ...keySummaryJson(k, u), api_key: apiKey });
+export const keyJson = (k: ApiKeyRecord, u: User, apiKey: string): Schemas['ApiKey'] => ({ ...keySummaryJson(k, u), api_key: apiKey });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startTestApp, type TestApp } from '../support/app';
-import { assertMatchesSpec, specOperations } from '../support/openapi';
+import { assertMatchesSpec, spec, specOperations } from '../support/openapi';
 
 let t: TestApp;
 before(async () => {
@@ -14,6 +14,18 @@ test('every served route is in openapi.yaml and every documented route is served
   const documented = specOperations();
   assert.deepEqual(served.filter((r) => !documented.includes(r)), [], 'served but not documented');
   assert.deepEqual(documented.filter((r) => !served.includes(r)), [], 'documented but not served');
+});
+
+test('every operation has an operationId, and no two share one', () => {
+  const ids: string[] = [];
+  for (const [p, item] of Object.entries<Record<string, { operationId?: string }>>(spec.paths)) {
+    for (const m of ['get', 'put', 'post', 'delete', 'patch']) {
+      if (!item[m]) continue;
+      assert.ok(item[m].operationId, `${m} ${p} has no operationId`);
+      ids.push(item[m].operationId!);
+    }
+  }
+  assert.deepEqual(ids.filter((id, i) => ids.indexOf(id) !== i), [], 'duplicate operationIds');
 });
 
 test('health routes match the spec', async () => {

@@ -5,7 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import jwt from 'jsonwebtoken';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app';
-import { assertErrorShape, assertMatchesSpec } from '../support/openapi';
+import type { BeaconClient } from '../../src/client/beacon-client';
+import { testClient } from '../support/client';
+import { assertErrorShape } from '../support/openapi';
 import { auth, createAlgorithm } from './algorithms-fixtures';
 
 const JWT_SECRET = 'a-test-secret-of-at-least-16-chars';
@@ -28,18 +30,23 @@ after(async () => {
   await a.close();
 });
 
-const listAlgorithms = (t: TestApp, key: string) => t.request.get('/v1/users/carol/algorithms').set(auth(key));
-const keysOf = async (user: string, key = ADMIN_KEY) => {
-  const res = await a.request.get(`/v1/users/${user}/keys`).set(auth(key));
-  assert.equal(res.status, 200, JSON.stringify(res.body));
-  assertMatchesSpec('get', '/v1/users/{username}/keys', res);
-  return res.body.results as Array<Record<string, any>>;
+// The typed client (src/client) checks every request and reply against openapi.yaml.
+const as = (t: TestApp, key?: string): BeaconClient => testClient(t, key);
+const user = (username: string) => ({ params: { path: { username } } });
+const key = (username: string, key_id: string) => ({ params: { path: { username, key_id } } });
+const listAlgorithms = async (t: TestApp, apiKey: string) => {
+  const { response, error } = await as(t, apiKey).GET('/v1/users/{username}/algorithms', user('carol'));
+  return { status: response.status, error };
 };
-const newKey = async (user: string, body: object = {}) => {
-  const res = await a.request.post(`/v1/admin/users/${user}/keys`).set(admin).send(body);
-  assert.equal(res.status, 201, JSON.stringify(res.body));
-  assertMatchesSpec('post', '/v1/admin/users/{username}/keys', res);
-  return res.body as { id: string; api_key: string; expires_at: string | null };
+const keysOf = async (username: string, apiKey = ADMIN_KEY) => {
+  const { data, response } = await as(a, apiKey).GET('/v1/users/{username}/keys', user(username));
+  assert.equal(response.status, 200);
+  return data!.results;
+};
+const newKey = async (username: string, body: { key_label?: string; key_type?: 'AlgorithmKey' | 'PlatformAdminKey'; api_key?: string; expires_at?: string; permissions?: { allow_algo_management?: boolean } } = {}) => {
+  const { data, response } = await as(a, ADMIN_KEY).POST('/v1/admin/users/{username}/keys', { ...user(username), body });
+  assert.equal(response.status, 201);
+  return data!;
 };
 /** Polls until the request is refused; the bound is generous, the assertion is that it happens. */
 async function eventually401(send: () => Promise<{ status: number }>): Promise<void> {
@@ -54,21 +61,18 @@ async function eventually401(send: () => Promise<{ status: number }>): Promise<v
 
 describe('users', () => {
   test('a user reads themselves; an admin reads anyone; another user gets 403 whether or not the name exists', async () => {
-    const self = await a.request.get('/v1/users/carol').set(auth(carolKey));
-    assert.equal(self.status, 200);
-    assertMatchesSpec('get', '/v1/users/{username}', self);
-    assert.equal(self.body.username, 'carol');
-    assert.equal(self.body.self_link, `${a.url}/v1/users/carol`);
-    assert.equal((await a.request.get('/v1/users/CAROL').set(admin)).status, 200);
+    const self = await as(a, carolKey).GET('/v1/users/{username}', user('carol'));
+    assert.equal(self.response.status, 200);
+    assert.equal(self.data!.username, 'carol');
+    assert.equal(self.data!.self_link, `${a.url}/v1/users/carol`);
+    assert.equal((await as(a, ADMIN_KEY).GET('/v1/users/{username}', user('CAROL'))).response.status, 200);
     for (const name of ['carol', 'nobody_here']) {
-      const res = await a.request.get(`/v1/users/${name}`).set(auth(daveKey));
-      assert.equal(res.status, 403, name);
-      assertMatchesSpec('get', '/v1/users/{username}', res);
+      assert.equal((await as(a, daveKey).GET('/v1/users/{username}', user(name))).response.status, 403, name);
     }
-    const missing = await a.request.get('/v1/users/nobody_here').set(admin);
-    assert.equal(missing.status, 404);
-    assert.equal(missing.body.error.code, 3000);
-    assert.equal((await a.request.get('/v1/users/carol')).status, 401);
+    const missing = await as(a, ADMIN_KEY).GET('/v1/users/{username}', user('nobody_here'));
+    assert.equal(missing.response.status, 404);
+    assert.equal(missing.error!.error.code, 3000);
+    assert.equal((await as(a).GET('/v1/users/{username}', user('carol'))).response.status, 401);
     assert.equal((await a.request.get('/v1/users/9bad').set(admin)).status, 400);
   });
 
@@ -77,15 +81,14 @@ describe('users', () => {
     const seen: string[] = [];
     let marker: string | null = null;
     do {
-      const res: { status: number; body: any } = await a.request.get('/v1/users').query(marker ? { limit: 2, marker } : { limit: 2 }).set(admin);
-      assert.equal(res.status, 200);
-      assertMatchesSpec('get', '/v1/users', res);
-      assert.ok(res.body.results.length <= 2);
-      seen.push(...res.body.results.map((u: { username: string }) => u.username));
-      marker = res.body.marker;
+      const { data, response }: { data?: { results: { username: string }[]; marker: string | null }; response: Response } = await as(a, ADMIN_KEY).GET('/v1/users', { params: { query: marker ? { limit: 2, marker } : { limit: 2 } } });
+      assert.equal(response.status, 200);
+      assert.ok(data!.results.length <= 2);
+      seen.push(...data!.results.map((u) => u.username));
+      marker = data!.marker;
     } while (marker);
     assert.deepEqual(seen, ['admin', 'carol', 'dave', 'u_a', 'u_b', 'u_c']);
-    assert.equal((await a.request.get('/v1/users').set(auth(carolKey))).status, 403);
+    assert.equal((await as(a, carolKey).GET('/v1/users')).response.status, 403);
     for (const query of [{ limit: 0 }, { limit: 'x' }, { limit: 1001 }, { marker: '../x' }]) {
       const res = await a.request.get('/v1/users').query(query).set(admin);
       assert.equal(res.status, 400, JSON.stringify(query));
@@ -97,8 +100,7 @@ describe('users', () => {
     const erinKey = await a.createUser('erin');
     await createAlgorithm(a, erinKey, 'erin', 'Doomed');
     assert.equal((await b.request.get('/v1/users/erin/algorithms').set(auth(erinKey))).status, 200); // B caches the key
-    const del = await a.request.delete('/v1/users/erin').set(admin);
-    assert.equal(del.status, 204);
+    assert.equal((await as(a, ADMIN_KEY).DELETE('/v1/users/{username}', user('erin'))).response.status, 204);
     assert.equal((await a.request.get('/v1/users/erin/algorithms').set(auth(erinKey))).status, 401);
     await eventually401(() => b.request.get('/v1/users/erin/algorithms').set(auth(erinKey)));
     assert.equal((await a.request.get('/v1/users/erin').set(admin)).status, 404);
@@ -112,9 +114,7 @@ describe('users', () => {
   test('only an admin deletes users, and not its own', async () => {
     assert.equal((await a.request.delete('/v1/users/dave').set(auth(carolKey))).status, 403);
     assert.equal((await a.request.delete('/v1/users/carol').set(auth(carolKey))).status, 403);
-    const own = await a.request.delete('/v1/users/admin').set(admin);
-    assert.equal(own.status, 409);
-    assertMatchesSpec('delete', '/v1/users/{username}', own);
+    assert.equal((await as(a, ADMIN_KEY).DELETE('/v1/users/{username}', user('admin'))).response.status, 409);
     assert.equal((await a.request.get('/v1/users/dave').set(admin)).status, 200);
   });
 });
@@ -124,6 +124,7 @@ describe('API keys', () => {
     const made = await newKey('carol', { key_label: 'ci', permissions: { allow_algo_management: false } });
     assert.equal((await a.request.get('/v1/users/carol/algorithms').set(auth(made.api_key))).status, 403); // used once
     const listed = (await keysOf('carol', carolKey)).find((k) => k.id === made.id)!;
+    assert.ok(!('api_key' in listed));
     assert.equal(listed.key_label, 'ci');
     assert.equal(listed.key_type, 'AlgorithmKey');
     assert.equal(listed.permissions.allow_algo_management, false);
@@ -141,18 +142,16 @@ describe('API keys', () => {
     // Both replicas have authenticated (and cached) the key.
     assert.equal((await listAlgorithms(a, made.api_key)).status, 200);
     assert.equal((await listAlgorithms(b, made.api_key)).status, 200);
-    const revoked = await a.request.delete(`/v1/users/carol/keys/${made.id}`).set(auth(carolKey));
-    assert.equal(revoked.status, 204);
+    assert.equal((await as(a, carolKey).DELETE('/v1/users/{username}/keys/{key_id}', key('carol', made.id))).response.status, 204);
     const next = await listAlgorithms(a, made.api_key);
     assert.equal(next.status, 401);
-    assert.equal(next.body.error.code, 2002);
+    assert.equal(next.error!.error.code, 2002);
     await eventually401(() => listAlgorithms(b, made.api_key));
     assert.ok(!(await keysOf('carol')).some((k) => k.id === made.id));
     assert.equal((await listAlgorithms(a, carolKey)).status, 200, 'the user\'s other keys still work');
-    const again = await a.request.delete(`/v1/users/carol/keys/${made.id}`).set(admin);
-    assert.equal(again.status, 404);
-    assert.equal(again.body.error.code, 3100);
-    assertMatchesSpec('delete', '/v1/users/{username}/keys/{key_id}', again);
+    const again = await as(a, ADMIN_KEY).DELETE('/v1/users/{username}/keys/{key_id}', key('carol', made.id));
+    assert.equal(again.response.status, 404);
+    assert.equal(again.error!.error.code, 3100);
     assert.equal((await a.request.delete('/v1/users/carol/keys/not-a-uuid').set(admin)).status, 400);
   });
 
@@ -172,15 +171,14 @@ describe('API keys', () => {
     // Rotated with a second admin key so the test app keeps working afterwards.
     const spare = await newKey('admin', { key_type: 'PlatformAdminKey', key_label: 'spare' });
     assert.equal((await b.request.get('/v1/users').set(admin)).status, 200); // cached on B
-    const res = await a.request.post(`/v1/users/admin/keys/${bootstrap.id}/rotate`).set(auth(spare.api_key));
-    assert.equal(res.status, 201);
-    assertMatchesSpec('post', '/v1/users/{username}/keys/{key_id}/rotate', res);
-    assert.equal(res.body.id, bootstrap.id);
-    assert.equal(res.body.key_label, 'bootstrap admin key');
-    assert.notEqual(res.body.api_key, ADMIN_KEY);
+    const { data: rotated, response } = await as(a, spare.api_key).POST('/v1/users/{username}/keys/{key_id}/rotate', key('admin', bootstrap.id));
+    assert.equal(response.status, 201);
+    assert.equal(rotated!.id, bootstrap.id);
+    assert.equal(rotated!.key_label, 'bootstrap admin key');
+    assert.notEqual(rotated!.api_key, ADMIN_KEY);
     assert.equal((await a.request.get('/v1/users').set(admin)).status, 401);
     await eventually401(() => b.request.get('/v1/users').set(admin));
-    assert.equal((await b.request.get('/v1/users').set(auth(res.body.api_key))).status, 200);
+    assert.equal((await as(b, rotated!.api_key).GET('/v1/users')).response.status, 200);
     // Put the test key back (import) so later tests and close() keep their admin.
     await a.request.delete(`/v1/users/admin/keys/${bootstrap.id}`).set(auth(spare.api_key)).expect(204);
     await a.request.post('/v1/admin/users/admin/keys').set(auth(spare.api_key)).send({ api_key: ADMIN_KEY, key_type: 'PlatformAdminKey' }).expect(201);

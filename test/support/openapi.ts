@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
+import type { Middleware } from 'openapi-fetch';
 import YAML from 'yaml';
 
 export const spec = YAML.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'openapi.yaml'), 'utf8'));
@@ -38,6 +39,47 @@ export function assertMatchesSpec(method: string, pathTemplate: string, res: { s
   const validateFn = ajv.compile(rewriteRefs(schema) as object);
   const ok = validateFn(res.body);
   assert.ok(ok, `${method} ${pathTemplate} ${res.status} body does not match openapi.yaml: ${ajv.errorsText(validateFn.errors)}\n${JSON.stringify(res.body).slice(0, 2000)}`);
+}
+
+function requestSchema(method: string, pathTemplate: string, contentType: string): unknown {
+  const op = spec.paths?.[pathTemplate]?.[method.toLowerCase()];
+  assert.ok(op, `openapi.yaml has no operation ${method} ${pathTemplate}`);
+  const content = op.requestBody?.content;
+  assert.ok(content, `openapi.yaml documents no request body for ${method} ${pathTemplate}`);
+  const media = content[contentType.split(';')[0].trim().toLowerCase()];
+  assert.ok(media, `openapi.yaml documents no ${contentType} request body for ${method} ${pathTemplate}`);
+  return media.schema;
+}
+
+/** Asserts a request body is one the spec documents (the counterpart of assertMatchesSpec for what clients send). */
+export function assertRequestMatchesSpec(method: string, pathTemplate: string, body: unknown, contentType = 'application/json'): void {
+  const schema = requestSchema(method, pathTemplate, contentType);
+  if (!schema || !/json/.test(contentType)) return;
+  const validateFn = ajv.compile(rewriteRefs(schema) as object);
+  assert.ok(validateFn(body), `${method} ${pathTemplate} request body does not match openapi.yaml: ${ajv.errorsText(validateFn.errors)}\n${JSON.stringify(body).slice(0, 2000)}`);
+}
+
+/**
+ * Middleware for the typed client (src/client): every JSON request body and every reply is checked
+ * against openapi.yaml. Tests that send bad input on purpose pass checkRequests: false.
+ */
+export function specChecks(opts: { checkRequests?: boolean } = {}): Middleware {
+  return {
+    async onRequest({ request, schemaPath }) {
+      const type = request.headers.get('content-type') ?? '';
+      if (opts.checkRequests !== false && request.body && /json/.test(type)) {
+        assertRequestMatchesSpec(request.method, schemaPath, await request.clone().json(), type);
+      }
+      return undefined;
+    },
+    async onResponse({ request, response, schemaPath }) {
+      const type = response.headers.get('content-type') ?? '';
+      const text = await response.clone().text();
+      const body = /json/.test(type) && text !== '' ? JSON.parse(text) : text;
+      assertMatchesSpec(request.method, schemaPath, { status: response.status, body });
+      return undefined;
+    },
+  };
 }
 
 // Component refs point into the registered 'spec' document.

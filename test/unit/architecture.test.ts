@@ -30,6 +30,7 @@ test('only config.ts and main.ts read the environment; only main.ts exits the pr
 });
 
 test('files stay small, and names are kebab-case', () => {
-  assert.deepEqual(offenders((f) => f.text.split('\n').length > 350), []);
+  // Generated code (src/generated, from openapi.yaml) is as long as the spec it mirrors.
+  assert.deepEqual(offenders((f) => f.text.split('\n').length > 350 && !f.rel.startsWith('generated/')), []);
   assert.deepEqual(offenders((f) => !/^[a-z0-9-]+(\/[a-z0-9-]+)*\.ts$/.test(f.rel)), []);
 });

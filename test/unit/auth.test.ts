@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { aclAllows, Authenticator, parseAuthorization, type Principal, requireLevel } from '../../src/platform/auth';
+import { aclAllows, Authenticator, hashApiKey, parseAuthorization, type Principal, requireLevel } from '../../src/platform/auth';
 
 const principal = (p: Partial<Principal> = {}): Principal => ({
   userId: 'u1',
@@ -72,7 +72,6 @@ test('forget() drops a cached key at once; a cached key never outlives its expir
     undefined,
     60_000,
   );
-  const { hashApiKey } = await import('../../src/platform/auth');
   await auth.authenticate('simKEY');
   valid = false;
   await auth.authenticate('simKEY'); // still cached
