@@ -1,6 +1,6 @@
 import { apiKeyPrefix, generateApiKey, hashApiKey, maskApiKey } from '../platform/auth';
 import { isUniqueViolation } from '../platform/errors';
-import type { UserStore } from './user-store';
+import type { ApiKeyRecord, UserStore } from './user-store';
 
 /**
  * The first admin key: BOOTSTRAP_ADMIN_KEY when given (imported idempotently), otherwise generated
@@ -11,19 +11,29 @@ export async function bootstrapAdmin(store: UserStore, configuredKey: string | u
   const key = configuredKey ?? generateApiKey();
   const keyHash = hashApiKey(key);
   if (await store.keyHashExists(keyHash)) return undefined;
+  await createAdminKey(store, { apiKey: key, label: 'bootstrap admin key' });
+  return configuredKey ? undefined : key;
+}
+
+/**
+ * A new PlatformAdminKey for the `admin` user (created when missing): generated, or `apiKey` imported.
+ * What `beacon admin create-key` runs against the database, e.g. when every admin key was revoked.
+ */
+export async function createAdminKey(store: UserStore, o: { apiKey?: string; label: string }): Promise<{ apiKey: string; key: ApiKeyRecord }> {
+  const apiKey = o.apiKey ?? generateApiKey();
   const admin = (await store.findUser('admin')) ?? (await createAdminUser(store));
-  await store.createKey({
+  const key = await store.createKey({
     userId: admin.id,
-    keyHash,
-    keyMask: maskApiKey(key),
-    keyPrefix: apiKeyPrefix(key),
-    keyLabel: 'bootstrap admin key',
+    keyHash: hashApiKey(apiKey),
+    keyMask: maskApiKey(apiKey),
+    keyPrefix: apiKeyPrefix(apiKey),
+    keyLabel: o.label,
     keyType: 'PlatformAdminKey',
     allowAlgo: false,
     allowAlgoManagement: false,
     algoAcl: [],
   });
-  return configuredKey ? undefined : key;
+  return { apiKey, key };
 }
 
 async function createAdminUser(store: UserStore) {

@@ -12,15 +12,15 @@ export interface TestDb {
   drop(): Promise<void>;
 }
 
-/** A fresh, migrated database per test file, dropped at the end. */
-export async function createTestDb(): Promise<TestDb> {
+/** A fresh, migrated database per test file, dropped at the end (`migrated: false`: an empty one). */
+export async function createTestDb(opts: { migrated?: boolean } = {}): Promise<TestDb> {
   const name = `beacon_t_${randomBytes(6).toString('hex')}`;
   const admin = knexFactory({ client: 'pg', connection: adminDatabaseUrl(), pool: { min: 0, max: 1 } });
   await admin.raw(`CREATE DATABASE ${name}`);
   const url = new URL(adminDatabaseUrl());
   url.pathname = `/${name}`;
   const db = createDb(url.toString(), 10);
-  await migrateLatest(db);
+  if (opts.migrated !== false) await migrateLatest(db);
   return {
     db,
     url: url.toString(),
