@@ -12,7 +12,7 @@ runCli(process.argv.slice(2), process.env, {
     process.exitCode = code;
   },
   (err) => {
-    process.stderr.write(`beacon: ${err && err.stack ? err.stack : err}\n`);
+    process.stderr.write(`beacon: ${err?.stack ? err.stack : err}\n`);
     process.exitCode = 1;
   },
 );

@@ -16,7 +16,14 @@ run() {
   node --import tsx --test --test-timeout=900000 "$@"
 }
 
+# Lint (Biome) and module boundaries (dependency-cruiser) are part of the unit tier.
+lint() {
+  npx --no-install biome lint
+  npx --no-install depcruise src --config .dependency-cruiser.cjs
+}
+
 if [[ "$tier" == unit ]]; then
+  lint
   run $(find test/unit -name '*.test.ts' | sort)
   exit
 fi
@@ -29,6 +36,7 @@ if [[ -z "${KAFKA_BOOTSTRAP_INFO:-}" ]]; then
 fi
 
 status=0
+lint || status=$?
 # Each integration file has its own database, so two run at once on this 2-core machine.
 run --test-concurrency="${TEST_CONCURRENCY:-2}" $(find test/unit -name '*.test.ts' | sort) $(find test/int -name '*.int.test.ts' | sort) || status=$?
 fault_files=$(find test/fault -name '*.fault.test.ts' 2>/dev/null | sort)

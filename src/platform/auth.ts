@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { NextFunction, Request, Response } from 'express';
 import jwt from 'jsonwebtoken';
-import { ApiError, forbidden, unauthenticated } from './errors';
+import { forbidden, unauthenticated } from './errors';
 
 export type KeyType = 'AlgorithmKey' | 'PlatformAdminKey';
 

@@ -53,7 +53,10 @@ describe('help and usage', () => {
     ];
     for (const leaf of leaves) {
       let out = '';
-      const code = await runCli([...leaf, '--help'], {}, { stdout: (s) => void (out += s), stderr: (s) => void (out += s) });
+      const append = (s: string) => {
+        out += s;
+      };
+      const code = await runCli([...leaf, '--help'], {}, { stdout: append, stderr: append });
       assert.equal(code, 0, leaf.join(' '));
       assert.match(out, new RegExp(`Usage: beacon ${leaf.join(' ')}`), leaf.join(' '));
     }
