@@ -70,8 +70,9 @@ function App() {
 const home = (me: Me) => (me.admin ? `${BASE}/admin/insights` : `${BASE}/algorithms`);
 
 function Nav(props: { me: Me; path: string; onSignOut: () => void }) {
+  // An admin key may call only the admin routes (the API's rule), so it gets the admin pages instead.
   const items: Array<[string, string]> = [
-    [`${BASE}/algorithms`, 'Algorithms'],
+    ...(props.me.admin ? [] : ([[`${BASE}/algorithms`, 'Algorithms']] as Array<[string, string]>)),
     ...(props.me.admin ? ([[`${BASE}/admin/insights`, 'Algorithmia Insights'], [`${BASE}/admin/insights/live`, 'Live tail']] as Array<[string, string]>) : []),
     [`${BASE}/api`, 'API docs'],
   ];
@@ -113,4 +114,6 @@ function Screen({ me, path }: { me: Me; path: string }) {
   );
 }
 
-render(<App />, document.getElementById('app')!);
+const root = document.getElementById('app')!;
+root.textContent = ''; // the shell's "Loading…" line
+render(<App />, root);

@@ -39,15 +39,15 @@ export function VersionsTab(props: { apiBase: string; algo?: Algorithm; onPublis
       {shown.length > 0 && (
         <div class="table-wrap">
           <table data-testid="versions-table">
-            <thead><tr><th>Version</th><th>Git hash</th><th>Callability</th><th>Published</th><th>Insights</th><th>Release notes</th></tr></thead>
+            <thead><tr><th>Version</th><th>Insights</th><th>Git hash</th><th>Callability</th><th>Published</th><th>Release notes</th></tr></thead>
             <tbody>
               {shown.map((v) => (
                 <tr key={v.version_info.git_hash}>
                   <td>{v.version_info.semantic_version ?? <span class="muted">unpublished build</span>}</td>
+                  <td><span class={v.version_info.insights_enabled ? 'badge on' : 'badge off'}>{v.version_info.insights_enabled ? 'Enabled' : 'Disabled'}</span></td>
                   <td class="mono" title={v.version_info.git_hash}>{v.version_info.git_hash.slice(0, 12)}</td>
                   <td>{v.settings.algorithm_callability}</td>
                   <td>{v.version_info.semantic_version ? fmtTime(v.build.finished_at ?? v.build.started_at) : '—'}</td>
-                  <td><span class={v.version_info.insights_enabled ? 'badge on' : 'badge off'}>{v.version_info.insights_enabled ? 'Enabled' : 'Disabled'}</span></td>
                   <td class="notes">{v.version_info.release_notes ?? ''}</td>
                 </tr>
               ))}
