@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { type Request, type Response, Router } from 'express';
+import { type NextFunction, type Request, type Response, Router } from 'express';
 import { consoleBundler } from './console-bundle';
 import { repoRoot } from './repo-root';
 
@@ -72,11 +72,13 @@ export function consoleRouter(root = repoRoot()): Router {
       res.sendFile(path.join(swaggerDir, file));
     });
   }
-  router.get(['/console/', '/console/{*rest}'], (req: Request, res: Response, next) => {
+  const shell = (req: Request, res: Response, next: NextFunction) => {
     if (req.path.startsWith('/console/assets/')) return next();
     secure(res);
     res.setHeader('Cache-Control', 'no-cache');
     res.type('html').send(SHELL);
-  });
+  };
+  router.get('/console/', shell);
+  router.get('/console/{*rest}', shell);
   return router;
 }
