@@ -35,12 +35,13 @@ let page: Page;
 let anaKey: string;
 let topic: string;
 let runRequestId = '';
+const logLines: string[] = [];
 
 before(async () => {
   kafka = await ensureKafka();
   topic = `beacon-console-${randomUUID()}`;
   await createTopic(kafka, topic, 1);
-  t = await startTestApp();
+  t = await startTestApp({ LOG_LEVEL: 'info' }, { logLines });
   t.beacon.insights.start();
   anaKey = await t.createUser('ana');
   browser = await launchBrowser();
@@ -274,4 +275,12 @@ test('algorithm page screens at both sizes (list with an algorithm)', async () =
   await page.getByRole('link', { name: 'Greeter' }).waitFor();
   await screenshots(page, '14-algorithms');
   await noInjection();
+});
+
+test('no key and no broker password reached the log (every request of the session is logged at info)', () => {
+  assert.ok(logLines.some((l) => l.includes('/console/assets/app.js')), 'the access log was captured');
+  assert.ok(logLines.some((l) => l.includes('/v1/whoami')));
+  for (const secret of [anaKey, ADMIN_KEY, kafka.users.beacon, 'wrong-password']) {
+    assert.deepEqual(logLines.filter((l) => l.includes(secret)), [], `a secret reached the log`);
+  }
 });
