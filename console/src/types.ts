@@ -16,6 +16,7 @@ export interface AlgorithmVersionInfo {
   release_notes?: string;
   sample_input?: string | null;
   insights_enabled: boolean;
+  published_at?: string;
 }
 
 export interface Build {

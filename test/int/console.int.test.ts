@@ -154,6 +154,7 @@ test('publishing one version with Insights on and one with it off: the Versions 
   await rows.filter({ hasText: '0.1.0' }).filter({ hasText: 'Enabled' }).waitFor();
   assert.equal(await rows.first().locator('td').first().innerText(), '0.1.1'); // newest first
   assert.equal(await rows.filter({ hasText: '0.1.0' }).locator('td.notes').innerText(), XSS.notes);
+  assert.notEqual(await rows.filter({ hasText: '0.1.0' }).locator('td').nth(4).innerText(), '—', 'the publish time is shown');
   await screenshots(page, '06-versions');
   await page.getByLabel('Only versions with Insights enabled').check();
   await rows.filter({ hasText: '0.1.1' }).waitFor({ state: 'detached' });

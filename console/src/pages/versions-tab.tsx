@@ -47,7 +47,7 @@ export function VersionsTab(props: { apiBase: string; algo?: Algorithm; onPublis
                   <td><span class={v.version_info.insights_enabled ? 'badge on' : 'badge off'}>{v.version_info.insights_enabled ? 'Enabled' : 'Disabled'}</span></td>
                   <td class="mono" title={v.version_info.git_hash}>{v.version_info.git_hash.slice(0, 12)}</td>
                   <td>{v.settings.algorithm_callability}</td>
-                  <td>{v.version_info.semantic_version ? fmtTime(v.build.finished_at ?? v.build.started_at) : '—'}</td>
+                  <td>{fmtTime(v.version_info.published_at)}</td>
                   <td class="notes">{v.version_info.release_notes ?? ''}</td>
                 </tr>
               ))}
