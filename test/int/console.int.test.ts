@@ -278,6 +278,21 @@ test('algorithm page screens at both sizes (list with an algorithm)', async () =
   await noInjection();
 });
 
+test('a key revoked while signed in: the next API call signs the tab out and the sign-in form says why', async () => {
+  const cyKey = await t.createUser('cy');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signIn(page, cyKey);
+  await page.getByText('No algorithms yet.').waitFor();
+  // No revoke route yet (the operators issue adds one): remove the key where a revocation would.
+  await t.testDb.db.raw(`DELETE FROM api_keys WHERE user_id = (SELECT id FROM users WHERE username = 'cy')`);
+  await new Promise((r) => setTimeout(r, 5_500)); // the authenticator caches a key's lookup for 5 s
+  await page.getByRole('link', { name: 'API docs' }).click();
+  await page.getByRole('link', { name: 'Algorithms' }).click();
+  await page.getByRole('heading', { name: 'Sign in to Beacon' }).waitFor();
+  await page.getByRole('status').filter({ hasText: 'revoked' }).waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('beacon.apiKey')), null);
+});
+
 test('no key and no broker password reached the log (every request of the session is logged at info)', () => {
   assert.ok(logLines.some((l) => l.includes('/console/assets/app.js')), 'the access log was captured');
   assert.ok(logLines.some((l) => l.includes('/v1/whoami')));
