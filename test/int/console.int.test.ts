@@ -3,7 +3,7 @@
 // (Insights on and off) and runs an algorithm; an admin connects Insights over SASL/SCRAM + TLS,
 // tests it, watches the status and the run's payload in the live tail; a non-admin is refused the
 // admin pages; `<img onerror>` payloads in a label, a result, a release note and a metric name stay
-// text. Screenshots of every screen at 1280x800 and 390x844 go to test-output/console/ and docs/console/.
+// text. Screenshots of every screen at 1280x800 and 390x844 go to test-output/console/ (and docs/console/ with UPDATE_CONSOLE_DOCS=1).
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';

@@ -48,14 +48,16 @@ export async function launchBrowser(): Promise<TestBrowser> {
 export const VIEWPORTS = { laptop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
 
 const repoRoot = path.resolve(__dirname, '..', '..');
-/** Ignored (test-output/ in .gitignore); docs/console/ gets a copy for docs/console.md. */
+/** Ignored (test-output/ in .gitignore); with UPDATE_CONSOLE_DOCS=1, docs/console/ gets a copy for docs/console.md. */
 export const SHOT_DIR = path.join(repoRoot, 'test-output', 'console');
 const DOCS_DIR = path.join(repoRoot, 'docs', 'console');
+// A test run leaves the committed docs alone unless asked (the shots hold timestamps).
+const UPDATE_DOCS = process.env.UPDATE_CONSOLE_DOCS === '1';
 
-/** One screen at both sizes: test-output/console/<name>-1280x800.png and -390x844.png, copied to docs/console/. */
+/** One screen at both sizes: test-output/console/<name>-1280x800.png and -390x844.png, copied to docs/console/ on request. */
 export async function screenshots(page: Page, name: string, focus?: Locator): Promise<void> {
   await mkdir(SHOT_DIR, { recursive: true });
-  await mkdir(DOCS_DIR, { recursive: true });
+  if (UPDATE_DOCS) await mkdir(DOCS_DIR, { recursive: true });
   const original = page.viewportSize();
   for (const vp of Object.values(VIEWPORTS)) {
     await page.setViewportSize(vp);
@@ -65,7 +67,7 @@ export async function screenshots(page: Page, name: string, focus?: Locator): Pr
     await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     const file = `${name}-${vp.width}x${vp.height}.png`;
     await page.screenshot({ path: path.join(SHOT_DIR, file), fullPage: false });
-    await copyFile(path.join(SHOT_DIR, file), path.join(DOCS_DIR, file));
+    if (UPDATE_DOCS) await copyFile(path.join(SHOT_DIR, file), path.join(DOCS_DIR, file));
   }
   if (original) await page.setViewportSize(original);
 }
