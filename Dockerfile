@@ -21,6 +21,8 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json openapi.yaml ./
 COPY runtimes ./runtimes
+# The web console's browser source: esbuild (a dependency) bundles it in-process on first request.
+COPY console ./console
 USER beacon
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \

@@ -1,6 +1,8 @@
 import express, { type Express } from 'express';
 import { createAlgorithmsModule } from './algorithms/algorithms-module';
 import type { Config } from './config';
+import { consoleRouter } from './console/console-router';
+import { openapiRoutes } from './console/openapi-routes';
 import { createExecutionModule } from './execution/execution-module';
 import { createInsightsModule } from './insights/insights-module';
 import { Authenticator } from './platform/auth';
@@ -14,6 +16,7 @@ import { createMetrics, type Metrics } from './platform/metrics';
 import { mountRoutes, type RouteDef } from './platform/routes';
 import { userRoutes } from './users/user-routes';
 import { UserStore } from './users/user-store';
+import { whoamiRoutes } from './users/whoami-routes';
 
 export interface AppDeps {
   config: Config;
@@ -51,6 +54,8 @@ export function createApp(deps: AppDeps): Beacon {
     ...algorithms.routes,
     ...execution.routes,
     ...insights.routes,
+    ...whoamiRoutes(authenticator),
+    ...openapiRoutes(),
   ];
 
   const app = express();
@@ -70,6 +75,7 @@ export function createApp(deps: AppDeps): Beacon {
   app.use(metrics.httpMiddleware());
   app.use(accessLog(logger));
   app.use(mountRoutes(routes, { authenticator, jsonLimit: '2mb' }));
+  app.use(consoleRouter()); // the web console (static files; it calls the API above like any client)
   app.use((req) => {
     throw new ApiError(404, ErrorCode.InvalidRequest, `No route for ${req.method} ${req.path}`);
   });

@@ -53,6 +53,7 @@ function versionInfoJson(view: BuildView) {
     release_notes: v.releaseNotes,
     sample_input: v.sampleInput,
     insights_enabled: v.insightsEnabled,
+    published_at: v.publishedAt.toISOString(), // Beacon extension: the console's Versions tab shows it
   };
 }
 

@@ -635,6 +635,81 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/whoami": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who is calling (Beacon extension; the web console's sign-in). Any valid key or JWT, admin or not. */
+        get: operations["whoAmI"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/openapi.yaml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This document, as YAML (public) */
+        get: operations["getOpenApiYaml"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This document, as JSON (public; what the console's API page renders) */
+        get: operations["getOpenApiJson"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/insights/live-tail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The last payloads this instance stored or delivered, newest first (admin key; the console's live tail)
+         * @description In memory on this instance, bounded: the last `capacity` (200) payloads, one entry each. An entry
+         *     is `waiting` once the outbox holds it and becomes `delivered` (with a new `seq`) when Kafka
+         *     acknowledged it. Poll with `after` set to the previous `last_seq` to get only what changed.
+         *     Payloads delivered by a relay in a worker thread (INSIGHTS_RELAY_THREAD=true) or by another
+         *     instance show as `waiting` only.
+         */
+        get: operations["getInsightsLiveTail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -860,6 +935,11 @@ export interface components {
             release_notes?: string;
             sample_input?: string | null;
             insights_enabled: boolean;
+            /**
+             * Format: date-time
+             * @description When it was published (Beacon extension; present once published)
+             */
+            published_at?: string;
         };
         AlgorithmCompilation: {
             successful: boolean;
@@ -1086,6 +1166,32 @@ export interface components {
             /** @enum {string} */
             overflow_policy: "reject" | "drop-oldest";
             max_backlog: number;
+        };
+        Whoami: {
+            username: string;
+            /** @enum {string} */
+            key_type: "AlgorithmKey" | "PlatformAdminKey" | "Jwt";
+            /** @description A PlatformAdminKey (may call the /v1/admin routes only) */
+            admin: boolean;
+            allow_algo: boolean;
+            allow_algo_management: boolean;
+        };
+        LiveTail: {
+            last_seq: number;
+            capacity: number;
+            entries: {
+                seq: number;
+                /** @enum {string} */
+                state: "waiting" | "delivered";
+                request_id: string;
+                /** @description owner/name */
+                algorithm: string;
+                version: string;
+                /** Format: date-time */
+                at: string;
+                /** @description The payload as it travels to Kafka */
+                payload: Record<string, never>;
+            }[];
         };
     };
     responses: {
@@ -2355,6 +2461,95 @@ export interface operations {
                     "application/json": components["schemas"]["InsightsStatus"];
                 };
             };
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+        };
+    };
+    whoAmI: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Whoami"];
+                };
+            };
+            401: components["responses"]["Error"];
+        };
+    };
+    getOpenApiYaml: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description openapi.yaml */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/yaml": string;
+                };
+            };
+        };
+    };
+    getOpenApiJson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description openapi.yaml converted to JSON */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+        };
+    };
+    getInsightsLiveTail: {
+        parameters: {
+            query?: {
+                /** @description owner/name (case-insensitive): only that algorithm's payloads */
+                algorithm?: string;
+                /** @description Only entries changed after this seq */
+                after?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tail */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveTail"];
+                };
+            };
+            400: components["responses"]["Error"];
             401: components["responses"]["Error"];
             403: components["responses"]["Error"];
         };

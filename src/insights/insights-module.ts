@@ -9,6 +9,8 @@ import { ConnectionStore } from './connection-store';
 import type { InsightsSink } from './insights-sink';
 import { type InsightsStatus, readStatus } from './insights-status';
 import { KafkaClientFactory } from './kafka-client-factory';
+import { LiveTail } from './live-tail';
+import { liveTailRoutes } from './live-tail-routes';
 import { probeConnection } from './kafka-probe';
 import { connectRelayProducer } from './kafka-relay-producer';
 import { guardKafkaRejections } from './kafka-rejection-guard';
@@ -53,6 +55,7 @@ export function createInsightsModule(deps: InsightsDeps): InsightsModule {
   const kafka = new KafkaClientFactory(log);
 
   const payloads = metrics.insightsPayloads;
+  const liveTail = new LiveTail(); // the console's live tail (issue 10): fed by the sink and the in-process relay
   const connections = new ConnectionService({
     store: new ConnectionStore(db),
     secrets: new SecretBox(config.secretKey, 'insights_connection.broker_password'),
@@ -85,6 +88,7 @@ export function createInsightsModule(deps: InsightsDeps): InsightsModule {
         onDelivered,
         onFailed,
         onDropped,
+        onDeliveredPayloads: (rows) => liveTail.delivered(rows),
         logger: log,
         batchSize: relayBatchSize,
         idleMs: relayIdleMs,
@@ -107,6 +111,7 @@ export function createInsightsModule(deps: InsightsDeps): InsightsModule {
     onAccepted: (n) => payloads.inc({ stage: 'accepted' }, n),
     onDropped: (n) => payloads.inc({ stage: 'dropped' }, n),
     onStored: () => relay.notifyNewRows(),
+    onStoredEntries: (entries) => liveTail.waiting(entries),
   });
 
   metrics.gauge('beacon_insights_backlog', 'Undelivered Insights payloads in the outbox (exact up to 100,000)', async () => (await outbox.backlog()).size);
@@ -130,7 +135,7 @@ export function createInsightsModule(deps: InsightsDeps): InsightsModule {
   let unguard: (() => void) | undefined;
   let stopped: Promise<void> | undefined;
   return {
-    routes: connectionRoutes(connections, status),
+    routes: [...connectionRoutes(connections, status), ...liveTailRoutes(liveTail)],
     sink,
     status,
     start() {

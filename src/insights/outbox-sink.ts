@@ -17,6 +17,8 @@ export interface OutboxSinkDeps {
   onDropped(count: number): void;
   /** Called after rows were committed (the relay can stop idling). */
   onStored?(): void;
+  /** Live-tail hook (issue 10): the entries just committed ('reject' keeps a batch's first ones, 'drop-oldest' its last). */
+  onStoredEntries?(entries: OutboxEntry[]): void;
   /** Where batches go while the database cannot take them (durable on local disk). */
   spool?: { append(entries: OutboxEntry[]): Promise<void> };
   maxBatch?: number;
@@ -84,6 +86,10 @@ export class OutboxSink implements InsightsSink {
           this.dropLog.add(r.dropped);
         }
         for (const p of batch) p.resolve();
+        if (r.inserted > 0 && this.deps.onStoredEntries) {
+          const kept = this.deps.overflowPolicy === 'reject' ? batch.slice(0, r.inserted) : batch.slice(batch.length - r.inserted);
+          this.deps.onStoredEntries(kept.map((p) => p.entry));
+        }
         if (r.inserted > 0) this.deps.onStored?.();
       } catch (err) {
         await this.spoolOrReject(batch, err);

@@ -34,6 +34,8 @@ export interface RelayDeps {
   onDelivered(count: number): void;
   onFailed(count: number): void;
   onDropped(count: number): void;
+  /** Live-tail hook (issue 10): each batch Kafka acknowledged, right after its send. */
+  onDeliveredPayloads?(rows: ClaimedEntry[]): void;
   logger: Logger;
   batchSize: number;
   idleMs: number;
@@ -194,6 +196,7 @@ export class Relay {
         const ids = rows.map((r) => r.id);
         attempting(ids);
         await producer.send(topic, rows);
+        this.deps.onDeliveredPayloads?.(rows);
         pending.push(observed(tx.markDelivered(ids)));
         delivered += rows.length;
         rows = await next;
