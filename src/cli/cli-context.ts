@@ -34,7 +34,7 @@ export interface GlobalOptions {
   json?: boolean;
 }
 
-/** What a command needs: its environment (passed in; only bin/beacon.js reads process.env), output and a client. */
+/** What a command needs: its environment (passed in: only bin/beacon.js reads the process environment), output and a client. */
 export class CliContext {
   constructor(
     readonly io: CliIo,
