@@ -35,25 +35,31 @@ export function insightsCommands(program: Command, ctx: CliContext): void {
       ctx.print(cmd, result, `${result.ok ? 'ok' : `failed (${result.reason})`}: ${result.message}`);
       if (!result.ok) throw new CliError('', Exit.failed);
     });
-  // Polls the status route and prints a line whenever it changes: needs no Kafka access of its own.
+  // Follows GET /v1/admin/insights/live-tail (this instance's ring of recent payloads) with `after`, so
+  // each poll brings only what changed; needs no Kafka access of its own.
   insights
     .command('tail')
-    .description('follow delivery: a status line whenever delivered/backlog/failures change (Ctrl-C stops)')
-    .option('--interval <seconds>', 'how often to poll', '2')
-    .option('--count <n>', 'stop after n lines (default: never)')
-    .action(async (o: { interval: string; count?: string }, cmd: Command) => {
+    .description('follow payloads as they are stored (waiting) and acknowledged by Kafka (delivered); Ctrl-C stops')
+    .option('--algorithm <owner/name>', 'only this algorithm')
+    .option('--interval <seconds>', 'how often to poll', '1')
+    .option('--count <n>', 'stop after n entries (default: never)')
+    .option('--once', 'print what the tail holds now and stop')
+    .option('--payload', 'print each payload as JSON under its line')
+    .action(async (o: { algorithm?: string; interval: string; count?: string; once?: boolean; payload?: boolean }, cmd: Command) => {
       const interval = Number(o.interval);
       const count = o.count === undefined ? Infinity : Number(o.count);
       if (!(interval > 0) || !(count > 0)) throw new CliError('--interval and --count must be positive numbers', Exit.usage);
-      let last = '';
+      let after: number | undefined;
       for (let printed = 0; printed < count; ) {
-        const s = await must(ctx.client(cmd).GET('/v1/admin/insights-connection/status'));
-        const line = statusLine(s);
-        if (line !== last) {
-          ctx.print(cmd, { at: new Date().toISOString(), ...s }, `${new Date().toISOString()} ${line}`);
-          last = line;
+        const query = { ...(o.algorithm ? { algorithm: o.algorithm } : {}), ...(after !== undefined ? { after } : {}) };
+        const tail = await must(ctx.client(cmd).GET('/v1/admin/insights/live-tail', { params: { query } }));
+        for (const e of [...tail.entries].reverse().slice(0, count - printed)) {
+          const line = `${e.at} ${e.state.padEnd(9)} ${e.algorithm}/${e.version} ${e.request_id}`;
+          ctx.print(cmd, e, o.payload ? `${line}\n  ${JSON.stringify(e.payload)}` : line);
           printed++;
         }
+        after = tail.last_seq;
+        if (o.once) break;
         if (printed < count) await sleep(interval * 1000);
       }
     });

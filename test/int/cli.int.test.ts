@@ -9,6 +9,7 @@ import { runCli } from '../../src/cli/cli';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app';
 import { createTestDb } from '../support/db';
 import { ensureKafka } from '../support/kafka';
+import { AlgorithmAuthor } from './execution-helpers';
 
 const BIN = path.join(__dirname, '..', '..', 'bin', 'beacon.js');
 let t: TestApp;
@@ -183,7 +184,14 @@ describe('insights', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-    const tail = ok(await beacon(['insights', 'tail', '--count', '1', '--interval', '0.2'], { BEACON_API_KEY: ADMIN_KEY }));
-    assert.match(tail.stdout, /configured=false .*backlog=0/);
+    // The live tail: a call of an Insights version shows up as a waiting entry (no connection is set).
+    assert.equal(ok(await beacon(['insights', 'tail', '--once'], { BEACON_API_KEY: ADMIN_KEY })).stdout, '');
+    const author = new AlgorithmAuthor(t, 'alice', aliceKey);
+    await author.deploy('Tailed', 'javascript', "exports.apply = async function (input) { await require('beacon').reportInsights({ cats: 3 }); return input; };", { insights: true });
+    const called = json(await asAlice(['algo', 'call', 'alice/Tailed/0.1.0', '"x"']));
+    const tail = ok(await beacon(['insights', 'tail', '--count', '1', '--interval', '0.2', '--algorithm', 'alice/Tailed', '--payload'], { BEACON_API_KEY: ADMIN_KEY }));
+    assert.match(tail.stdout, new RegExp(`waiting +alice/Tailed/0\\.1\\.0 ${called.metadata.request_id}\\n +\\{.*"cats":3`));
+    const entries = json(await beacon(['insights', 'tail', '--once', '--json'], { BEACON_API_KEY: ADMIN_KEY }));
+    assert.equal(entries.request_id, called.metadata.request_id);
   });
 });
