@@ -1,14 +1,21 @@
 import client from 'prom-client';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Config } from '../config';
 import type { InsightsSink } from '../insights/insights-sink';
+import type { Authenticator } from '../platform/auth';
 import type { Db } from '../platform/db';
 import type { Logger } from '../platform/logger';
 import type { Metrics } from '../platform/metrics';
 import type { RouteDef } from '../platform/routes';
+import { CallbackServer } from './callback-server';
 import { executionRoutes } from './execution-routes';
 import { ExecutionService } from './execution-service';
 import { ExecutionStore } from './execution-store';
-import { WorkerPool } from './worker-pool';
+import { DEFAULT_TOOLS, interpreterPaths, missingSandboxParts } from './sandbox-command';
+import { CgroupParent, detectCgroups } from './worker-cgroup';
+import { workerInsightsRoute } from './worker-insights-route';
+import { WorkerPool, type PoolSandbox } from './worker-pool';
 
 export interface ExecutionDeps {
   db: Db;
@@ -17,11 +24,15 @@ export interface ExecutionDeps {
   metrics: Metrics;
   sink: InsightsSink;
   baseUrl: () => string;
+  /** For worker-facing routes that authenticate a caller (none today). */
+  authenticator?: Authenticator;
 }
 
 export interface ExecutionModule {
   /** /v1/algo/... and the workers' POST /worker/{token}/v1/insights. */
   routes: RouteDef[];
+  /** The routes served to sandboxed workers on the callback Unix socket. */
+  workerRoutes: RouteDef[];
   pool: WorkerPool;
   service: ExecutionService;
   /**
@@ -34,6 +45,21 @@ export interface ExecutionModule {
 export function createExecutionModule(deps: ExecutionDeps): ExecutionModule {
   const { config, db, logger, metrics, sink, baseUrl } = deps;
   const w = config.workers;
+  const refusedCallbacks = new client.Counter({
+    name: 'beacon_worker_callbacks_refused_total',
+    help: 'Worker callbacks (Insights reports) refused because their call token is unknown or the call has finished',
+    registers: [metrics.registry],
+  });
+  // The routes workers reach from inside their sandbox; new worker routes belong in this list.
+  let workerRoutes: RouteDef[] = [];
+  const callback = new CallbackServer(join(tmpdir(), `beacon-run-${process.pid}-${Math.random().toString(36).slice(2, 10)}`, 'callback.sock'), workerRoutes, {
+    authenticator: deps.authenticator ?? ({} as Authenticator),
+    logger,
+  });
+  const sandbox = w.sandbox === 'on' ? buildSandbox(config, callback, logger) : undefined;
+  if (w.sandbox === 'off') {
+    logger.warn('WORKER_SANDBOX=off: algorithm code runs WITHOUT a sandbox and can reach this host\'s network, files and processes (unsafe)');
+  }
   const pool = new WorkerPool({
     maxWorkersPerKey: w.maxPerVersion,
     maxWorkersTotal: w.maxTotal,
@@ -46,7 +72,12 @@ export function createExecutionModule(deps: ExecutionDeps): ExecutionModule {
     maxOutputBytes: w.maxOutputBytes,
     maxResultBytes: w.maxResultBytes,
     logger,
+    sandbox: sandbox && 'sandbox' in sandbox ? sandbox.sandbox : undefined,
+    refuse: sandbox && 'refuse' in sandbox ? sandbox.refuse : undefined,
+    onRefusedCallback: () => refusedCallbacks.inc(),
   });
+  workerRoutes = [workerInsightsRoute(pool)];
+  callback.setRoutes(workerRoutes);
   const insightsLost = new client.Counter({
     name: 'beacon_execution_insights_lost_total',
     help: 'Executions of Insights-enabled versions whose payload the sink refused (answered anyway; payload lost)',
@@ -66,6 +97,7 @@ export function createExecutionModule(deps: ExecutionDeps): ExecutionModule {
   let closing: Promise<void> | undefined;
   return {
     routes: executionRoutes(service, pool),
+    workerRoutes,
     pool,
     service,
     close() {
@@ -76,8 +108,36 @@ export function createExecutionModule(deps: ExecutionDeps): ExecutionModule {
         clearTimeout(timer);
         await pool.close();
         await service.drain();
+        // Last: every execution has drained, so no call can still be reporting.
+        await callback.close();
       })();
       return closing;
+    },
+  };
+}
+
+/** The pool's sandbox, or why it cannot be built on this host (then every call is refused). */
+function buildSandbox(config: Config, callback: CallbackServer, logger: Logger): { sandbox: PoolSandbox } | { refuse: string } {
+  const w = config.workers;
+  const asRoot = process.getuid?.() === 0;
+  const missing = missingSandboxParts(DEFAULT_TOOLS, asRoot ? 70000 : undefined);
+  const layout = detectCgroups(w.cgroupRoot);
+  if ('missing' in layout) missing.push(layout.missing);
+  if (missing.length > 0) {
+    const refuse = `the worker sandbox cannot be built on this host; missing: ${missing.join('; ')}. Install them (scripts/setup-system.sh) or set WORKER_SANDBOX=off to run algorithms unsandboxed (unsafe)`;
+    logger.error({ missing }, 'algorithm execution is disabled: the worker sandbox cannot be built');
+    return { refuse };
+  }
+  const hostAddresses = Object.values(networkInterfaces()).flat().filter((a) => a && a.family === 'IPv4').map((a) => a!.address);
+  return {
+    sandbox: {
+      tools: DEFAULT_TOOLS,
+      cgroups: new CgroupParent(layout as Exclude<typeof layout, { missing: string }>),
+      callback,
+      runDir: join(callback.socketPath, '..'),
+      limits: { diskMb: w.diskMb, tmpMb: w.tmpMb, maxOpenFiles: w.maxOpenFiles, maxProcesses: w.maxProcesses, cpuShares: w.cpuShares },
+      readOnlyPaths: interpreterPaths([w.pythonBin, w.rscriptBin]),
+      hostAddresses,
     },
   };
 }
