@@ -137,6 +137,7 @@ export class WorkerPool {
         return fail(start.error, { stdout: start.stdout, sessionId: slot.sessionId });
       }
       slot.state = 'busy';
+      if (spec.language === 'r') slot.sandbox?.adoptRunnerHelpers();
     }
 
     const ctx = this.calls.start({ requestId: req.requestId, sessionId: slot.sessionId, caller: req.caller, depth: req.depth ?? 0, chain: req.chain ?? [] });

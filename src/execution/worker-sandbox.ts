@@ -6,7 +6,7 @@
 // host's PID and mount namespaces, so nothing in the sandbox can see, signal or trace it, and every
 // process inside the sandbox other than the runner can be killed between calls.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { INSIDE, type HostTools } from './sandbox-command';
 import type { WorkerCgroup } from './worker-cgroup';
 
@@ -60,6 +60,24 @@ export class WorkerSandbox {
       steps.push(this.startSlirp(initPid));
     }
     await Promise.all(steps);
+  }
+
+  /**
+   * The R runner writes its replies through a child `cat` (R cannot write to a socket descriptor):
+   * that child, alive when the runner reported ready, is part of the runner and is kept.
+   */
+  adoptRunnerHelpers(): void {
+    const pids = this.o.cgroup.pids();
+    for (const pid of pids) if (!this.own.has(pid)) this.isRunner(pid);
+    for (const pid of pids) {
+      if (this.own.has(pid) || pid === this.runnerPid || this.runnerPid === undefined) continue;
+      try {
+        const ppid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]);
+        if (ppid === this.runnerPid && readlinkSync(`/proc/${pid}/exe`) === '/usr/bin/cat') this.own.add(pid);
+      } catch {
+        // gone
+      }
+    }
   }
 
   /** OOM kills so far; `markCall` makes the count relative to the call that starts now. */

@@ -26,8 +26,8 @@ export async function deployWith(t: TestApp, owner: string, key: string, name: s
   await new AlgorithmAuthor(t, owner, key).deploy(name, language, code, { create: false, insights: o.insights });
 }
 
-export async function callAlgo(t: TestApp, key: string, path: string, input: unknown, timeout = 60) {
-  const res = await t.request.post(`/v1/algo/${path}?timeout=${timeout}`).set('Authorization', `Simple ${key}`).type('json').send(JSON.stringify(input));
+export async function callAlgo(t: TestApp, key: string, path: string, input: unknown, timeout = 60, stdout = false) {
+  const res = await t.request.post(`/v1/algo/${path}?timeout=${timeout}${stdout ? "&stdout=true" : ""}`).set('Authorization', `Simple ${key}`).type('json').send(JSON.stringify(input));
   assert.equal(res.status, 200, JSON.stringify(res.body));
   return res.body as { result?: unknown; error?: { message: string; error_type: string }; request_id: string };
 }
