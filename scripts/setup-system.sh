@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages Beacon's tests need, from Debian's packages, when they are missing:
 # the R runtime for R algorithms (r-base-core + r-cran-jsonlite), Debian's Python 3 for Python
-# algorithms, Java 17 + Maven for the Kafka broker, openssl for its throw-away CA, and PostgreSQL.
+# algorithms, Java 17 + Maven for the Kafka broker, openssl for its throw-away CA, PostgreSQL, and the
+# worker sandbox's tools (bubblewrap, slirp4netns, iptables, socat, util-linux).
 # Idempotent and quiet when everything is present. Needs root (or sudo) to install.
 set -euo pipefail
 
@@ -13,6 +14,13 @@ command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
+# The worker sandbox (docs/security.md): bubblewrap for the namespaces, slirp4netns and iptables for
+# network_access "full", socat for the callback forwarder, util-linux for nsenter and setpriv.
+[[ -x /usr/bin/bwrap ]] || missing+=(bubblewrap)
+[[ -x /usr/bin/slirp4netns ]] || missing+=(slirp4netns)
+[[ -x /usr/sbin/iptables-restore ]] || missing+=(iptables)
+[[ -x /usr/bin/socat ]] || missing+=(socat)
+[[ -x /usr/bin/nsenter && -x /usr/bin/setpriv ]] || missing+=(util-linux)
 
 if ((${#missing[@]})); then
   echo "setup-system: installing ${missing[*]}" >&2

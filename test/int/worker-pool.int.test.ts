@@ -503,7 +503,7 @@ describe('worker insights route', () => {
       fetch(`${baseUrl}${path}`, { method: 'POST', body, headers: type ? { 'content-type': type } : {} });
     const unknown = await post('/worker/nope/v1/insights', '[]', 'application/json');
     assert.equal(unknown.status, 404);
-    assert.match(((await unknown.json()) as { error: { message: string } }).error.message, /unknown worker token/);
+    assert.match(((await unknown.json()) as { error: { message: string } }).error.message, /unknown or finished call/);
     const bad = await post('/worker/nope/v1/insights', '{not json', 'text/plain');
     assert.equal(bad.status, 400);
     assert.match(((await bad.json()) as { error: { message: string } }).error.message, /Invalid JSON/);
