@@ -5,7 +5,7 @@
 // parent named for it (beacon-<pid>-<random>), so Beacons running side by side never share or delete
 // each other's groups, and removes the parent on close.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type CgroupVersion = 'v1' | 'v2';
@@ -93,6 +93,11 @@ export class CgroupParent {
 }
 
 export class WorkerCgroup {
+  // Read after every call: kept open and re-read from offset 0 (a few µs instead of ~15 µs for
+  // open, read and close).
+  private readonly fds: { procs?: number; oom?: number } = {};
+  private readonly buf = Buffer.alloc(64 * 1024);
+
   constructor(
     private readonly layout: CgroupLayout,
     private readonly dirs: string[], // v1: memory, pids, cpu; v2: one
@@ -123,27 +128,33 @@ export class WorkerCgroup {
   /** Every process in the group (host pids). */
   pids(): number[] {
     const file = this.layout.version === 'v1' ? join(this.dirs[1], 'cgroup.procs') : join(this.dirs[0], 'cgroup.procs');
-    try {
-      return readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number);
-    } catch {
-      return [];
-    }
+    const text = this.read('procs', file);
+    return text === undefined ? [] : text.split('\n').filter(Boolean).map(Number);
   }
 
   /** How many times the kernel's OOM killer has struck in this group. */
   oomKills(): number {
     const file = this.layout.version === 'v1' ? join(this.dirs[0], 'memory.oom_control') : join(this.dirs[0], 'memory.events');
+    const m = /^oom_kill (\d+)$/m.exec(this.read('oom', file) ?? '');
+    return m ? Number(m[1]) : 0;
+  }
+
+  private read(which: 'procs' | 'oom', file: string): string | undefined {
     try {
-      const m = /^oom_kill (\d+)$/m.exec(readFileSync(file, 'utf8'));
-      return m ? Number(m[1]) : 0;
+      this.fds[which] ??= openSync(file, 'r');
+      const n = readSync(this.fds[which] as number, this.buf, 0, this.buf.length, 0);
+      return n === this.buf.length ? readFileSync(file, 'latin1') : this.buf.toString('latin1', 0, n);
     } catch {
-      return 0;
+      return undefined;
     }
   }
 
   /** SIGKILLs every process left in the group, then removes it; false if it could not be removed. */
   remove(): boolean {
-    for (const pid of this.pids()) {
+    const pids = this.pids();
+    for (const fd of Object.values(this.fds)) closeSync(fd as number);
+    this.fds.procs = this.fds.oom = undefined;
+    for (const pid of pids) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
