@@ -15,7 +15,8 @@ import { ExecutionStore } from './execution-store';
 import { DEFAULT_TOOLS, interpreterPaths, missingSandboxParts } from './sandbox-command';
 import { CgroupParent, detectCgroups } from './worker-cgroup';
 import { workerInsightsRoute } from './worker-insights-route';
-import { WorkerPool, type PoolSandbox } from './worker-pool';
+import { WorkerPool } from './worker-pool';
+import type { PoolSandbox } from './worker-sandbox';
 
 export interface ExecutionDeps {
   db: Db;

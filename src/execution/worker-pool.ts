@@ -10,10 +10,9 @@ import { mergeReportedMetrics, type ReportedMetrics } from '../insights/reported
 import type { Principal } from '../platform/auth';
 import { CallContexts, type CallContext } from './call-context';
 import { defaultRuntimesDir, entryPath, runnerCommand, type Language } from './languages';
-import { INSIDE, sandboxCommand, type HostTools, type SandboxLimits } from './sandbox-command';
-import type { CgroupParent } from './worker-cgroup';
+import { INSIDE } from './sandbox-command';
 import { WorkerProcess, sweepUid, timeoutError, type AlgoError } from './worker-process';
-import { WorkerSandbox, type NetworkAccess } from './worker-sandbox';
+import { createWorkerSandbox, type NetworkAccess, type PoolSandbox, type WorkerSandbox } from './worker-sandbox';
 import { UidClaims } from './worker-uids';
 
 export interface WorkerSpec {
@@ -61,15 +60,7 @@ export interface WorkerPoolOptions {
   /** Counts callbacks refused for an unknown or finished call token. */
   onRefusedCallback?: () => void;
 }
-export interface PoolSandbox {
-  tools: HostTools;
-  cgroups: CgroupParent;
-  callback: { socketPath: string; listen(): Promise<void> };
-  runDir: string; // the service's folder for the socket and resolv.conf
-  limits: SandboxLimits & { maxProcesses: number; cpuShares: number };
-  readOnlyPaths: string[];
-  hostAddresses: string[];
-}
+
 
 interface Slot {
   worker: WorkerProcess;
@@ -141,22 +132,19 @@ export class WorkerPool {
     }
 
     const ctx = this.calls.start({ requestId: req.requestId, sessionId: slot.sessionId, caller: req.caller, depth: req.depth ?? 0, chain: req.chain ?? [] });
+    // The kernel may kill any process of the worker (a child, say) at its memory limit: the whole
+    // worker goes, and the call gets the documented out-of-memory error.
+    const worker = slot.worker;
+    const oom = slot.sandbox?.watchMemory(() => worker.kill());
     let run: Awaited<ReturnType<WorkerProcess['run']>>;
-    let oomWatch: NodeJS.Timeout | undefined;
     try {
-      const sb = slot.sandbox;
-      sb?.markCall();
-      // The kernel may kill any process of the worker (a child, say) at its memory limit: the
-      // whole worker goes, and the call gets the documented out-of-memory error.
-      if (sb) oomWatch = setInterval(() => sb.oomKilledSinceMark() && (slot as Slot).worker.kill(), 100);
-      run = await slot.worker.run({ contentType: req.contentType, data: req.data, api: `${this.apiBase()}/worker/${ctx.token}` }, deadline, label);
-      if (sb?.oomKilledSinceMark()) {
-        slot.worker.kill();
-        run = { kind: 'error', error: { message: 'algorithm ran out of memory', error_type: 'OutOfMemoryError' }, stdout: run.stdout, durationMs: run.durationMs };
-      }
+      run = await worker.run({ contentType: req.contentType, data: req.data, api: `${this.apiBase()}/worker/${ctx.token}` }, deadline, label);
     } finally {
-      clearInterval(oomWatch);
       this.calls.end(ctx); // from here on the call's token is refused
+    }
+    if (oom?.stop()) {
+      worker.kill();
+      run = { kind: 'error', error: { message: 'algorithm ran out of memory', error_type: 'OutOfMemoryError' }, stdout: run.stdout, durationMs: run.durationMs };
     }
     const metrics = ctx.metrics;
     // Between calls only the runner may live: whatever the call started is killed.
@@ -316,19 +304,11 @@ export class WorkerPool {
       ALGORITHMIA_API: `${this.apiBase()}/worker/outside-a-call`,
       ...runner.env,
     };
-    let command = runner.command;
-    let args = runner.args;
-    let sandbox: WorkerSandbox | undefined;
-    if (sb) {
-      const network = spec.network ?? 'isolated';
-      const cgroup = sb.cgroups.create(sessionId, { memoryBytes: this.opts.memoryLimitMb * 1024 * 1024, maxProcesses: sb.limits.maxProcesses, cpuShares: sb.limits.cpuShares });
-      sandbox = new WorkerSandbox({ tools: sb.tools, cgroup, uid, socketPath: sb.callback.socketPath, network, hostAddresses: sb.hostAddresses });
-      ({ command, args } = sandboxCommand({
-        bwrap: sb.tools.bwrap, procsFiles: cgroup.procsFiles, uid, hostWorkDir: workDir, runtimesDir,
-        resolvConf: network === 'full' ? join(sb.runDir, 'resolv.conf') : undefined,
-        readOnlyPaths: sb.readOnlyPaths, limits: sb.limits, argv: [runner.command, ...runner.args],
-      }));
-    }
+    const boxed = sb && createWorkerSandbox(sb, {
+      sessionId, uid, network: spec.network ?? 'isolated', memoryLimitMb: this.opts.memoryLimitMb, hostWorkDir: workDir, runtimesDir, argv: [runner.command, ...runner.args],
+    });
+    const { command, args } = boxed ?? runner;
+    const sandbox = boxed?.sandbox;
     const attach = sandbox ? { attach: sandbox.attach.bind(sandbox) } : undefined;
     const worker = new WorkerProcess({
       sessionId, workDir, files: spec.files, command, args, env, uid, sandbox: attach, visibleWorkDir,

@@ -264,11 +264,8 @@ export class WorkerProcess {
   private attachSandbox(child: ChildProcess, sandbox: NonNullable<WorkerLaunch['sandbox']>): void {
     let info = '';
     let attached = false;
-    const fds = child.stdio as unknown as (Duplex | null)[];
-    const info$ = fds[4];
-    const release = fds[5];
-    release?.on('error', () => {});
-    info$?.on('error', () => {});
+    const [info$, release] = (child.stdio as unknown as (Duplex | null)[]).slice(4);
+    for (const s of [info$, release]) s?.on('error', () => {});
     info$?.on('data', (d: Buffer) => {
       if (attached) return;
       info += d.toString('utf8');

@@ -7,10 +7,37 @@
 // process inside the sandbox other than the runner can be killed between calls.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
-import { INSIDE, type HostTools } from './sandbox-command';
-import type { WorkerCgroup } from './worker-cgroup';
+import { join } from 'node:path';
+import { INSIDE, sandboxCommand, type HostTools, type SandboxLimits } from './sandbox-command';
+import type { CgroupParent, WorkerCgroup } from './worker-cgroup';
 
 export type NetworkAccess = 'isolated' | 'full';
+
+/** What a pool needs to sandbox its workers (absent: WORKER_SANDBOX=off). */
+export interface PoolSandbox {
+  tools: HostTools;
+  cgroups: CgroupParent;
+  callback: { socketPath: string; listen(): Promise<void> };
+  runDir: string; // the service's folder for the socket and resolv.conf
+  limits: SandboxLimits & { maxProcesses: number; cpuShares: number };
+  readOnlyPaths: string[];
+  hostAddresses: string[];
+}
+
+/** One worker's cgroup and sandbox, and the command that starts its runner inside them. */
+export function createWorkerSandbox(
+  sb: PoolSandbox,
+  w: { sessionId: string; uid?: number; network: NetworkAccess; memoryLimitMb: number; hostWorkDir: string; runtimesDir: string; argv: string[] },
+): { sandbox: WorkerSandbox; command: string; args: string[] } {
+  const cgroup = sb.cgroups.create(w.sessionId, { memoryBytes: w.memoryLimitMb * 1024 * 1024, maxProcesses: sb.limits.maxProcesses, cpuShares: sb.limits.cpuShares });
+  const sandbox = new WorkerSandbox({ tools: sb.tools, cgroup, uid: w.uid, socketPath: sb.callback.socketPath, network: w.network, hostAddresses: sb.hostAddresses });
+  const cmd = sandboxCommand({
+    bwrap: sb.tools.bwrap, procsFiles: cgroup.procsFiles, uid: w.uid, hostWorkDir: w.hostWorkDir, runtimesDir: w.runtimesDir,
+    resolvConf: w.network === 'full' ? join(sb.runDir, 'resolv.conf') : undefined,
+    readOnlyPaths: sb.readOnlyPaths, limits: sb.limits, argv: w.argv,
+  });
+  return { sandbox, ...cmd };
+}
 
 export interface WorkerSandboxOptions {
   tools: HostTools;
@@ -43,7 +70,6 @@ export class WorkerSandbox {
   private readonly helpers = new Set<ChildProcess>();
   private readonly own = new Set<number>(); // host pids allowed to stay: bwrap (outside and pid 1), the runner
   private runnerPid?: number;
-  private oomBaseline = 0;
 
   constructor(private readonly o: WorkerSandboxOptions) {}
 
@@ -80,13 +106,19 @@ export class WorkerSandbox {
     }
   }
 
-  /** OOM kills so far; `markCall` makes the count relative to the call that starts now. */
-  markCall(): void {
-    this.oomBaseline = this.o.cgroup.oomKills();
-  }
-
-  oomKilledSinceMark(): boolean {
-    return this.o.cgroup.oomKills() > this.oomBaseline;
+  /**
+   * Watches the worker's OOM-kill count while a call runs (onOom once it rises); stop() says
+   * whether the kernel killed any of its processes for memory during the call.
+   */
+  watchMemory(onOom: () => void): { stop(): boolean } {
+    const baseline = this.o.cgroup.oomKills();
+    const timer = setInterval(() => this.o.cgroup.oomKills() > baseline && onOom(), 100);
+    return {
+      stop: () => {
+        clearInterval(timer);
+        return this.o.cgroup.oomKills() > baseline;
+      },
+    };
   }
 
   /**
@@ -109,13 +141,11 @@ export class WorkerSandbox {
     return false;
   }
 
-  dispose(): void {
+  /** Stops the helpers and removes the cgroup (processes still exiting keep it busy for a moment). */
+  async dispose(): Promise<void> {
     for (const h of this.helpers) h.kill('SIGKILL');
     this.helpers.clear();
-    if (this.o.cgroup.remove()) return;
-    // Processes still exiting keep the group busy for a moment.
-    const retry = (n: number) => setTimeout(() => !this.o.cgroup.remove() && n > 0 && retry(n - 1), 200).unref();
-    retry(25);
+    for (let i = 0; i < 50 && !this.o.cgroup.remove(); i++) await new Promise((r) => setTimeout(r, 100));
   }
 
   private isRunner(pid: number): boolean {

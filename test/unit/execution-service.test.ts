@@ -76,7 +76,7 @@ describe('ExecutionService insights hand-off', () => {
     const target = await h.service.resolve(OWNER, { owner: 'ana', name: 'Counter' });
     await h.service.run(target, input, { timeoutMs: 1000, requestId: 'req-1', caller: OWNER });
     h.log.push('returned');
-    assert.deepEqual(h.log, ['call b-0.1.0 req-1', 'durable req-1', 'returned']);
+    assert.deepEqual(h.log, ['call b-0.1.0:isolated req-1', 'durable req-1', 'returned']);
     assert.equal(h.records.length, 1);
     const r = h.records[0];
     assert.equal(r.requestId, 'req-1');
@@ -105,7 +105,7 @@ describe('ExecutionService insights hand-off', () => {
     const h = harness([version('0.1.0', false)]);
     await h.service.run(await h.service.resolve(OWNER, { owner: 'ana', name: 'Counter' }), input, { timeoutMs: 1000, requestId: 'req-2', caller: OWNER });
     assert.equal(h.records.length, 0);
-    assert.deepEqual(h.log, ['call b-0.1.0 req-2']);
+    assert.deepEqual(h.log, ['call b-0.1.0:isolated req-2']);
   });
 
   test('a sink that refuses does not fail the call; the loss is counted', async () => {
