@@ -44,7 +44,7 @@ test('a call in flight at SIGTERM still reports Insights through the callback so
   const call = (seconds: number) => request.post('/v1/algo/ana/Slow').set('Authorization', `Simple ${key}`).type('json').send(String(seconds));
   assert.equal((await call(0)).body.result, 'reported'); // the worker is warm
 
-  const inFlight = call(2);
+  const inFlight = call(2).then((r) => r); // .then sends it now (supertest is lazy)
   await new Promise((r) => setTimeout(r, 700));
   beacon.child.kill('SIGTERM');
   const res = await inFlight;
