@@ -1,5 +1,5 @@
 import client from 'prom-client';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../config';
 import type { InsightsSink } from '../insights/insights-sink';
@@ -12,8 +12,7 @@ import { CallbackServer } from './callback-server';
 import { executionRoutes } from './execution-routes';
 import { ExecutionService } from './execution-service';
 import { ExecutionStore } from './execution-store';
-import { DEFAULT_TOOLS, interpreterPaths, missingSandboxParts } from './sandbox-command';
-import { CgroupParent, detectCgroups } from './worker-cgroup';
+import { buildPoolSandbox } from './sandbox-host';
 import { workerInsightsRoute } from './worker-insights-route';
 import { WorkerPool } from './worker-pool';
 import type { PoolSandbox } from './worker-sandbox';
@@ -119,26 +118,9 @@ export function createExecutionModule(deps: ExecutionDeps): ExecutionModule {
 
 /** The pool's sandbox, or why it cannot be built on this host (then every call is refused). */
 function buildSandbox(config: Config, callback: CallbackServer, logger: Logger): { sandbox: PoolSandbox } | { refuse: string } {
-  const w = config.workers;
-  const asRoot = process.getuid?.() === 0;
-  const missing = missingSandboxParts(DEFAULT_TOOLS, asRoot ? 70000 : undefined);
-  const layout = detectCgroups(w.cgroupRoot);
-  if ('missing' in layout) missing.push(layout.missing);
-  if (missing.length > 0) {
-    const refuse = `the worker sandbox cannot be built on this host; missing: ${missing.join('; ')}. Install them (scripts/setup-system.sh) or set WORKER_SANDBOX=off to run algorithms unsandboxed (unsafe)`;
-    logger.error({ missing }, 'algorithm execution is disabled: the worker sandbox cannot be built');
-    return { refuse };
-  }
-  const hostAddresses = Object.values(networkInterfaces()).flat().filter((a) => a && a.family === 'IPv4').map((a) => a!.address);
-  return {
-    sandbox: {
-      tools: DEFAULT_TOOLS,
-      cgroups: new CgroupParent(layout as Exclude<typeof layout, { missing: string }>),
-      callback,
-      runDir: join(callback.socketPath, '..'),
-      limits: { diskMb: w.diskMb, tmpMb: w.tmpMb, maxOpenFiles: w.maxOpenFiles, maxProcesses: w.maxProcesses, cpuShares: w.cpuShares },
-      readOnlyPaths: interpreterPaths([w.pythonBin, w.rscriptBin]),
-      hostAddresses,
-    },
-  };
+  const built = buildPoolSandbox(config.workers, callback);
+  if ('sandbox' in built) return built;
+  logger.error({ missing: built.missing }, 'algorithm execution is disabled: the worker sandbox cannot be built');
+  const refuse = `the worker sandbox cannot be built on this host; missing: ${built.missing.join('; ')}. Install them (scripts/setup-system.sh) or set WORKER_SANDBOX=off to run algorithms unsandboxed (unsafe)`;
+  return { refuse };
 }

@@ -54,6 +54,7 @@ export class CgroupParent {
       try {
         mkdirSync(join(root, this.name));
       } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue; // ours, left by an earlier remove()
         throw new Error(`cannot create cgroups under ${root} (${(e as NodeJS.ErrnoException).code}): the worker sandbox needs write access to the cgroup hierarchy`);
       }
     }
@@ -81,14 +82,16 @@ export class CgroupParent {
   /** Removes the parent once its leaves are gone (best effort: a leaf still busy keeps it). */
   remove(): void {
     if (!this.created) return;
+    let all = true;
     for (const root of Object.values(this.layout.roots)) {
       try {
         rmdirSync(join(root, this.name));
-      } catch {
-        // a worker is still being torn down; sweepStale removes it after this process is gone
+      } catch (e) {
+        // another pool of this process still has workers, or one is still being torn down
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') all = false;
       }
     }
-    this.created = false;
+    if (all) this.created = false;
   }
 }
 
