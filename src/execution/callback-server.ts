@@ -4,14 +4,23 @@
 // namespace, never through Beacon's TCP port. It is closed last, after every execution drained.
 import express from 'express';
 import { createServer, type Server } from 'node:http';
-import { chmod, mkdir, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { Authenticator } from '../platform/auth';
 import { errorHandler } from '../platform/error-handler';
 import { ApiError, ErrorCode } from '../platform/errors';
 import { newRequestId } from '../platform/ids';
 import type { Logger } from '../platform/logger';
 import { mountRoutes, type RouteDef } from '../platform/routes';
+
+const RUN_DIR = /^beacon-run-(\d+)-[0-9a-f]{8}$/;
+
+/** A socket path of this process's own (tmpdir/beacon-run-<pid>-<random>/callback.sock). */
+export function callbackSocketPath(): string {
+  return join(tmpdir(), `beacon-run-${process.pid}-${randomBytes(4).toString('hex')}`, 'callback.sock');
+}
 
 export class CallbackServer {
   private server?: Server;
@@ -30,6 +39,7 @@ export class CallbackServer {
   /** Starts listening (once). The socket's folder is the service's; workers' forwarders connect. */
   listen(): Promise<void> {
     this.listening ??= (async () => {
+      await removeStaleRunDirs(dirname(dirname(this.socketPath)));
       await mkdir(dirname(this.socketPath), { recursive: true, mode: 0o711 });
       await rm(this.socketPath, { force: true });
       const app = express();
@@ -69,5 +79,19 @@ export class CallbackServer {
       });
     }
     await rm(dirname(this.socketPath), { recursive: true, force: true });
+  }
+}
+
+/** Folders of Beacon processes that are gone (a crash leaves them behind). */
+async function removeStaleRunDirs(parent: string): Promise<void> {
+  const names = await readdir(parent).catch(() => [] as string[]);
+  for (const name of names) {
+    const m = RUN_DIR.exec(name);
+    if (!m) continue;
+    try {
+      process.kill(Number(m[1]), 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') await rm(join(parent, name), { recursive: true, force: true });
+    }
   }
 }

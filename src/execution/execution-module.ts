@@ -1,6 +1,4 @@
 import client from 'prom-client';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Config } from '../config';
 import type { InsightsSink } from '../insights/insights-sink';
 import type { Authenticator } from '../platform/auth';
@@ -8,7 +6,7 @@ import type { Db } from '../platform/db';
 import type { Logger } from '../platform/logger';
 import type { Metrics } from '../platform/metrics';
 import type { RouteDef } from '../platform/routes';
-import { CallbackServer } from './callback-server';
+import { CallbackServer, callbackSocketPath } from './callback-server';
 import { executionRoutes } from './execution-routes';
 import { ExecutionService } from './execution-service';
 import { ExecutionStore } from './execution-store';
@@ -52,7 +50,7 @@ export function createExecutionModule(deps: ExecutionDeps): ExecutionModule {
   });
   // The routes workers reach from inside their sandbox; new worker routes belong in this list.
   let workerRoutes: RouteDef[] = [];
-  const callback = new CallbackServer(join(tmpdir(), `beacon-run-${process.pid}-${Math.random().toString(36).slice(2, 10)}`, 'callback.sock'), workerRoutes, {
+  const callback = new CallbackServer(callbackSocketPath(), workerRoutes, {
     authenticator: deps.authenticator ?? ({} as Authenticator),
     logger,
   });
