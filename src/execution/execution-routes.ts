@@ -4,6 +4,7 @@
 // version). Express's non-strict routing accepts the Node TS client's trailing slash.
 import type { Request, Response } from 'express';
 import Joi from 'joi';
+import { badRequest, ErrorCode, tooManyRequests } from '../platform/errors';
 import { UUID_PATTERN } from '../platform/ids';
 import { route, type RouteDef } from '../platform/routes';
 import { decodeContentEncoding, parseInput } from './execution-input';
@@ -45,13 +46,17 @@ export function executionRoutes(service: ExecutionService, pool: WorkerInsightsR
     const body = decodeContentEncoding(await readRequestBody(req, MAX_INPUT_BYTES), req.header('content-encoding'), MAX_INPUT_BYTES);
     const input = parseInput(req.header('content-type'), body);
     const target = await service.resolve(req.principal!, ref);
-    const opts = { timeoutMs: Math.round(q.timeout * 1000), requestId: req.requestId };
+    const opts = { timeoutMs: Math.round(q.timeout * 1000), requestId: req.requestId, caller: req.principal!.userId };
     if (q.output === 'void') {
+      service.runInBackground(target, input, opts); // throws the 429 when the caller's runs are at their bound
       res.json({ async: true, request_id: req.requestId });
-      service.runInBackground(target, input, opts);
       return;
     }
     const outcome = await service.run(target, input, opts);
+    if (outcome.kind === 'input-error') {
+      throw badRequest(outcome.message, outcome.reason === 'malformed' ? ErrorCode.MalformedJson : ErrorCode.InputValidationError);
+    }
+    if (outcome.kind === 'busy') throw tooManyRequests(outcome.message, outcome.retryAfterSeconds);
     send(res, outcome, target, q, req.requestId);
   };
   const opts = { body: 'none' as const, validate: { query: querySchema } };
@@ -63,7 +68,9 @@ export function executionRoutes(service: ExecutionService, pool: WorkerInsightsR
   ];
 }
 
-function send(res: Response, outcome: CallOutcome, target: ExecutionTarget, q: ExecQuery, requestId: string): void {
+type Answered = Exclude<CallOutcome, { kind: 'input-error' } | { kind: 'busy' }>;
+
+function send(res: Response, outcome: Answered, target: ExecutionTarget, q: ExecQuery, requestId: string): void {
   const metadata: Record<string, unknown> = { duration: Number((outcome.durationMs / 1000).toFixed(6)) };
   // stdout and stack traces show the algorithm's inside: owner only.
   if (q.stdout && target.isOwner) metadata.stdout = outcome.stdout;

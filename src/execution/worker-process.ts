@@ -2,8 +2,11 @@
 // speaks the line protocol and kills the process tree.
 //
 // Protocol (the runners under runtimes/ implement the other side):
-//   stdin  one JSON request per line: {"id", "content_type": "text"|"json"|"binary", "data"}
-//          (binary data is base64)
+//   stdin  per request a header line {"id", "content_type": "text"|"json"|"binary", "length": n}
+//          followed by exactly n bytes: the caller's input as it arrived (text and json as UTF-8).
+//          Beacon never parses the caller's JSON: the runner does, with depth and size limits, and
+//          answers {"id", "input_error": {"message", "reason": "too_deep"|"too_large"|"malformed"}}
+//          before calling the algorithm when the input breaks them.
 //   fd 3   one JSON reply per line: first {"ready": true} or {"ready": false, "error"}, then one
 //          {"id", "content_type", "result"} or {"id", "error": {"message","stacktrace","error_type"}}
 //          per request. A separate descriptor, so whatever the algorithm prints cannot corrupt it.
@@ -36,10 +39,12 @@ export interface WorkerLaunch {
 export type StartResult = { ok: true } | { ok: false; error: AlgoError; stdout: string };
 export type RunResult =
   | { kind: 'result'; contentType: 'text' | 'json' | 'binary'; result: unknown; stdout: string; durationMs: number }
-  | { kind: 'error'; error: AlgoError; stdout: string; durationMs: number };
+  | { kind: 'error'; error: AlgoError; stdout: string; durationMs: number }
+  | { kind: 'input-error'; reason: InputErrorReason; message: string; stdout: string; durationMs: number };
+export type InputErrorReason = 'too_deep' | 'too_large' | 'malformed';
 export interface RunRequest {
   contentType: 'text' | 'json' | 'binary';
-  data: unknown;
+  data: Buffer; // the caller's bytes; text and json as UTF-8
 }
 
 type Reply = Record<string, unknown>;
@@ -125,7 +130,6 @@ export class WorkerProcess {
     const id = randomUUID();
     this.output = new BoundedOutput(this.launch.maxStdoutBytes);
     for (const s of this.scanners) s.arm(`\x1ebeacon-end:${id}\x1e`);
-    const data = req.contentType === 'binary' ? toBuffer(req.data).toString('base64') : req.data;
     const started = performance.now();
 
     return new Promise((resolve) => {
@@ -144,7 +148,11 @@ export class WorkerProcess {
       };
       const fromReply = () => {
         const msg = reply as Reply;
-        if (msg.error) finish({ kind: 'error', error: this.relativePaths(msg.error as AlgoError), ...common() });
+        const inputError = msg.input_error as { message?: unknown; reason?: unknown } | undefined;
+        if (inputError) {
+          const reason = (['too_deep', 'too_large', 'malformed'] as const).find((r) => r === inputError.reason) ?? 'malformed';
+          finish({ kind: 'input-error', reason, message: String(inputError.message ?? 'invalid input'), ...common() });
+        } else if (msg.error) finish({ kind: 'error', error: this.relativePaths(msg.error as AlgoError), ...common() });
         else finish({ kind: 'result', contentType: msg.content_type as 'text' | 'json' | 'binary', result: msg.result, ...common() });
       };
       const timer = setTimeout(() => {
@@ -170,8 +178,16 @@ export class WorkerProcess {
           finish({ kind: 'error', error: e, ...out });
         },
       };
-      const line = JSON.stringify({ id, content_type: req.contentType, data: data ?? null });
-      this.child?.stdin?.write(`${line}\n`);
+      try {
+        const data = toBuffer(req.data);
+        const head = JSON.stringify({ id, content_type: req.contentType, length: data.length });
+        this.child?.stdin?.write(`${head}\n`);
+        this.child?.stdin?.write(data);
+      } catch (e) {
+        // Whatever cannot be sent ends this call and this worker (it may hold half a request).
+        this.kill();
+        finish({ kind: 'error', error: { message: `could not send the input to the worker: ${(e as Error).message}`, error_type: 'SystemError' }, ...common() });
+      }
     });
   }
 

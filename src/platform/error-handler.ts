@@ -21,6 +21,7 @@ export function errorHandler(logger: Logger) {
       return;
     }
     res.status(apiErr.status);
+    for (const [name, value] of Object.entries(apiErr.headers ?? {})) res.setHeader(name, value);
     if (apiErr.plainBody !== undefined) {
       res.json(apiErr.plainBody);
       return;
