@@ -22,7 +22,8 @@ local({
   replies <- pipe("exec cat >&3", open = "wb")
   requests <- file("stdin", open = "rb")
   max_input_bytes <- as.numeric(Sys.getenv("BEACON_MAX_INPUT_BYTES", "10485760"))
-  max_input_depth <- as.numeric(Sys.getenv("BEACON_MAX_INPUT_DEPTH", "512"))
+  # jsonlite recurses on the C stack and runs out of it between 200 and 300 levels: R's limit is 200.
+  max_input_depth <- min(as.numeric(Sys.getenv("BEACON_MAX_INPUT_DEPTH", "512")), 200)
   read_exactly <- function(n) {
     parts <- list()
     got <- 0
