@@ -11,7 +11,9 @@ import { healthRoutes } from './platform/health-routes';
 import { newRequestId } from './platform/ids';
 import { accessLog, type Logger } from './platform/logger';
 import { createMetrics, type Metrics } from './platform/metrics';
+import { createMetricsApp } from './platform/metrics-app';
 import { mountRoutes, type RouteDef } from './platform/routes';
+import { urlHygiene } from './platform/text-hygiene';
 import { userRoutes } from './users/user-routes';
 import { UserStore } from './users/user-store';
 
@@ -30,6 +32,10 @@ export interface Beacon {
   users: UserStore;
   insights: ReturnType<typeof createInsightsModule>;
   execution: ReturnType<typeof createExecutionModule>;
+  /** /metrics and the detailed /readyz without a key: main.ts serves it on METRICS_PORT when set. */
+  metricsApp: Express;
+  /** Start-up recovery after a crash: interrupted builds fail, leftover worker folders and uids are swept. */
+  recover(): Promise<void>;
   /** Marks the service as shutting down: /readyz answers 503 from then on. */
   beginShutdown(): void;
 }
@@ -45,8 +51,14 @@ export function createApp(deps: AppDeps): Beacon {
   const execution = createExecutionModule({ db, config, logger, metrics, sink: insights.sink, baseUrl });
   let shuttingDown = false;
 
+  const health = { db, metrics, isShuttingDown: () => shuttingDown, sinkStatus: () => insights.status() };
+  const isAdmin = async (req: express.Request) => {
+    if (!req.header('authorization')) return false;
+    const p = await authenticator.authenticate(req.header('authorization')).catch(() => undefined);
+    return p?.keyType === 'PlatformAdminKey';
+  };
   const routes: RouteDef[] = [
-    ...healthRoutes({ db, metrics, isShuttingDown: () => shuttingDown, sinkStatus: () => insights.status() }),
+    ...healthRoutes({ ...health, isAdmin }),
     ...userRoutes(users, baseUrl),
     ...algorithms.routes,
     ...execution.routes,
@@ -69,6 +81,7 @@ export function createApp(deps: AppDeps): Beacon {
   });
   app.use(metrics.httpMiddleware());
   app.use(accessLog(logger));
+  app.use(urlHygiene());
   app.use(mountRoutes(routes, { authenticator, jsonLimit: '2mb' }));
   app.use((req) => {
     throw new ApiError(404, ErrorCode.InvalidRequest, `No route for ${req.method} ${req.path}`);
@@ -82,6 +95,12 @@ export function createApp(deps: AppDeps): Beacon {
     users,
     insights,
     execution,
+    metricsApp: createMetricsApp(health),
+    async recover() {
+      await algorithms.recoverInterruptedBuilds();
+      const swept = await execution.pool.sweepLeftovers();
+      if (swept.folders || swept.uids) logger.warn(swept, 'worker folders and uid claims left by an earlier run were swept');
+    },
     beginShutdown: () => {
       shuttingDown = true;
       for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');

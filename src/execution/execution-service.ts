@@ -151,6 +151,10 @@ export class ExecutionService {
     this.background.add(p);
   }
 
+  backgroundCount(): number {
+    return this.background.size;
+  }
+
   /** Resolves once every background run has finished. */
   async drain(): Promise<void> {
     while (this.background.size > 0) await Promise.allSettled([...this.background]);

@@ -3,7 +3,7 @@
 // gets a session id, a random token (its only credential for reporting insights), a clean
 // environment, its own working directory and, when the service runs as root, its own uid.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { mergeReportedMetrics, type ReportedMetrics } from '../insights/reported-metrics';
 import { defaultRuntimesDir, entryPath, runnerCommand, type Language } from './languages';
@@ -172,6 +172,26 @@ export class WorkerPool {
       if (s.state === 'idle') idle++;
     }
     return { workers: this.slots.size, busy: this.slots.size - idle, idle, waiting: this.queue.length, perKey };
+  }
+
+  /**
+   * At start-up, before any call: removes worker folders (with algorithm source) left by a crashed
+   * run, and kills what still runs under uids claimed by processes that are gone, then frees them.
+   * WORK_DIR belongs to one Beacon: a second one sharing it would lose its workers' folders.
+   */
+  async sweepLeftovers(): Promise<{ folders: number; uids: number }> {
+    let folders = 0;
+    for (const name of await readdir(this.opts.workRoot).catch(() => [] as string[])) {
+      if (!name.startsWith('rses-')) continue;
+      await rm(join(this.opts.workRoot, name), { recursive: true, force: true, maxRetries: 3 });
+      folders++;
+    }
+    const stale = this.runAsUid ? this.uids.stale() : [];
+    for (const uid of stale) {
+      await sweepUid(uid);
+      this.uids.release(uid);
+    }
+    return { folders, uids: stale.length };
   }
 
   async close(): Promise<void> {

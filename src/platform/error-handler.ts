@@ -39,6 +39,7 @@ export function errorHandler(logger: Logger) {
 
 function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
+  if (err instanceof URIError) return new ApiError(400, ErrorCode.InvalidRequest, 'Malformed percent-encoding in the request.');
   const bp = err as BodyParserError;
   switch (bp?.type) {
     case 'entity.parse.failed':
