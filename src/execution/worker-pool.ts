@@ -3,11 +3,12 @@
 // gets a session id, a random token (its only credential for reporting insights), a clean
 // environment, its own working directory and, when the service runs as root, its own uid.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { mergeReportedMetrics, type ReportedMetrics } from '../insights/reported-metrics';
 import { defaultRuntimesDir, entryPath, runnerCommand, type Language } from './languages';
 import { WorkerProcess, sweepUid, timeoutError, type AlgoError, type InputErrorReason } from './worker-process';
+import { sweepLeftovers } from './worker-leftovers';
 import { UidClaims } from './worker-uids';
 
 export interface WorkerSpec {
@@ -79,11 +80,15 @@ export class WorkerPool {
   private readonly uids: UidClaims;
   private readonly disposals = new Set<Promise<void>>();
   private readonly runAsUid: boolean;
+  private readonly maxWaitingPerKey: number;
+  private readonly maxBusyPerCaller: number; // one caller's share of the total
   private closed = false;
   private rootReady?: Promise<void>;
 
   constructor(private readonly opts: WorkerPoolOptions) {
     this.runAsUid = opts.runAsUid ?? process.getuid?.() === 0;
+    this.maxWaitingPerKey = opts.maxWaitingPerKey ?? 64;
+    this.maxBusyPerCaller = Math.min(opts.maxBusyPerCaller ?? opts.maxWorkersTotal, opts.maxWorkersTotal);
     const [low, high] = opts.uidRange ?? [70000, 79999];
     this.uids = new UidClaims(opts.uidClaimDir ?? '/run/beacon-worker-uids', low, high);
   }
@@ -174,24 +179,9 @@ export class WorkerPool {
     return { workers: this.slots.size, busy: this.slots.size - idle, idle, waiting: this.queue.length, perKey };
   }
 
-  /**
-   * At start-up, before any call: removes worker folders (with algorithm source) left by a crashed
-   * run, and kills what still runs under uids claimed by processes that are gone, then frees them.
-   * WORK_DIR belongs to one Beacon: a second one sharing it would lose its workers' folders.
-   */
-  async sweepLeftovers(): Promise<{ folders: number; uids: number }> {
-    let folders = 0;
-    for (const name of await readdir(this.opts.workRoot).catch(() => [] as string[])) {
-      if (!name.startsWith('rses-')) continue;
-      await rm(join(this.opts.workRoot, name), { recursive: true, force: true, maxRetries: 3 });
-      folders++;
-    }
-    const stale = this.runAsUid ? this.uids.stale() : [];
-    for (const uid of stale) {
-      await sweepUid(uid);
-      this.uids.release(uid);
-    }
-    return { folders, uids: stale.length };
+  /** Start-up recovery (worker-leftovers.ts): folders and uid claims left by a crashed run. */
+  sweepLeftovers(): Promise<{ folders: number; uids: number }> {
+    return sweepLeftovers(this.opts.workRoot, this.runAsUid ? this.uids : undefined);
   }
 
   async close(): Promise<void> {
@@ -203,26 +193,12 @@ export class WorkerPool {
 
   // ---- scheduling --------------------------------------------------------------------------
 
-  private get maxWaitingPerKey(): number {
-    return this.opts.maxWaitingPerKey ?? 64;
-  }
-
-  /** How many workers one caller may hold at once: its share of the total. */
-  private get maxBusyPerCaller(): number {
-    return Math.min(this.opts.maxBusyPerCaller ?? this.opts.maxWorkersTotal, this.opts.maxWorkersTotal);
-  }
-
   private busyOf(caller: string | undefined): number {
-    if (caller === undefined) return 0;
-    let n = 0;
-    for (const s of this.slots) if (s.caller === caller) n++;
-    return n;
+    return caller === undefined ? 0 : [...this.slots].filter((s) => s.caller === caller).length;
   }
 
   private waitingFor(key: string): number {
-    let n = 0;
-    for (const w of this.queue) if (w.spec.key === key) n++;
-    return n;
+    return this.queue.filter((w) => w.spec.key === key).length;
   }
 
   private waitReason(caller: string | undefined): string {
