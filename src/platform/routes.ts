@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response, Router } from 'express';
 import type Joi from 'joi';
 import { type AuthLevel, type Authenticator, requireLevel } from './auth';
-import { checkBody, DEFAULT_BODY_LIMITS, type BodyLimits } from './text-hygiene';
+import { checkBody, checkJsonShape, DEFAULT_BODY_LIMITS, type BodyLimits } from './text-hygiene';
 import { validate } from './validate';
 
 /**
@@ -41,13 +41,15 @@ export function route(
 
 export function mountRoutes(routes: RouteDef[], opts: RouteOptions): Router {
   const router = Router();
-  const json = express.json({ type: () => true, limit: opts.jsonLimit, strict: false });
+  // The raw bytes' shape is checked before JSON.parse runs (verify is called with them first).
+  const jsonParser = (limit: string, shape: BodyLimits) =>
+    express.json({ type: () => true, limit, strict: false, verify: (_req, _res, buf) => checkJsonShape(buf, shape) });
   for (const def of routes) {
     const chain: RequestHandler[] = [authenticate(def.auth, opts.authenticator)];
     const bodyKind = def.body ?? (def.method === 'get' || def.method === 'delete' ? 'none' : 'json');
     if (bodyKind === 'json') {
       const shape = { ...DEFAULT_BODY_LIMITS, ...def.bodyShape };
-      chain.push(def.bodyLimit ? express.json({ type: () => true, limit: def.bodyLimit, strict: false }) : json, emptyBodyAsObject, (req, _res, next) => {
+      chain.push(jsonParser(def.bodyLimit ?? opts.jsonLimit, shape), emptyBodyAsObject, (req, _res, next) => {
         checkBody(req.body, shape);
         next();
       });

@@ -4,18 +4,61 @@
 // express's parameter decoding throw. Each is the caller's mistake: a 400 in the documented shape,
 // with or without credentials.
 //
-// Management bodies are walked once, with explicit bounds (nesting, entries per object or array,
-// key length), stopping at the first breach: joi never walks a 600,000-key object.
+// Management bodies are bounded twice. Before JSON.parse, one pass over the raw bytes checks
+// nesting, entries per object or array and the total count of values (parsing 600,000 keys blocks
+// the event loop for seconds: it must not start). After it, the parsed value is walked once for
+// key length and text hygiene. joi only ever sees bodies within these bounds.
 import type { NextFunction, Request, Response } from 'express';
 import { badRequest, ErrorCode } from './errors';
 
 export interface BodyLimits {
   maxDepth: number;
   maxEntries: number; // keys of one object, items of one array
+  maxValues: number; // containers and entries in the whole body
   maxKeyLength: number;
 }
 
-export const DEFAULT_BODY_LIMITS: BodyLimits = Object.freeze({ maxDepth: 32, maxEntries: 1000, maxKeyLength: 255 });
+export const DEFAULT_BODY_LIMITS: BodyLimits = Object.freeze({ maxDepth: 32, maxEntries: 1000, maxValues: 20_000, maxKeyLength: 255 });
+
+/**
+ * The shape of raw JSON bytes, outside strings, without parsing: throws the 400 as soon as a bound
+ * is passed. Linear, no allocation per value. Syntax errors are left to JSON.parse.
+ */
+export function checkJsonShape(buf: Uint8Array, limits: BodyLimits): void {
+  const entries: number[] = []; // per open container: entries seen so far
+  const empty: boolean[] = []; // per open container: nothing but whitespace since it opened
+  let values = 0;
+  let inString = false;
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i];
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
+    const top = entries.length - 1;
+    if (top >= 0 && empty[top] && c !== 0x5d && c !== 0x7d) {
+      empty[top] = false;
+      entries[top] = 1;
+      if (++values > limits.maxValues) throw shapeRefused(`has more than ${limits.maxValues} values in all`);
+    }
+    if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (entries.length >= limits.maxDepth) throw shapeRefused(`is nested more than ${limits.maxDepth} levels deep`);
+      entries.push(0);
+      empty.push(true);
+    } else if (c === 0x5d || c === 0x7d) {
+      entries.pop();
+      empty.pop();
+    } else if (c === 0x2c && top >= 0) {
+      if (++entries[top] > limits.maxEntries) throw shapeRefused(`has an object or array with more than ${limits.maxEntries} entries; at most ${limits.maxEntries} are allowed`);
+      if (++values > limits.maxValues) throw shapeRefused(`has more than ${limits.maxValues} values in all`);
+    }
+  }
+}
+
+const shapeRefused = (why: string) => badRequest(`The request is invalid: the body ${why}.`, ErrorCode.InputValidationError, [{ field: 'body', message: `the body ${why}` }]);
 
 const LONE_SURROGATE = /\p{Cs}/u; // in u-mode a proper pair is one code point: only lone halves match
 
