@@ -49,7 +49,9 @@ export async function bootstrapRoles(port: number, secrets: PgSecrets, log: Log)
     const owned = await inBeacon.query(
       `SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
        WHERE n.nspname = 'public' AND c.relowner <> (SELECT oid FROM pg_roles WHERE rolname = $1)
-         AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')`,
+         AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+         -- a serial's sequence follows its table (and cannot be given away on its own)
+         AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i'))`,
       [APP_ROLE],
     );
     for (const row of owned.rows as Array<{ relname: string; relkind: string }>) {

