@@ -21,7 +21,9 @@ import path from 'node:path';
 import { APP_ROLE, bootstrapRoles, type PgSecrets } from './embedded-pg-store';
 
 export interface EmbeddedPg {
-  url: string;
+  url: string; // as beacon_app: what Beacon uses
+  /** As the superuser, database `beacon`: for operator tooling and tests that create databases. Never given to Beacon. */
+  superuserUrl: string;
   port: number;
   stop(): Promise<void>;
 }
@@ -48,6 +50,7 @@ export async function startEmbeddedPostgres(dir: string, requestedPort: number |
   }
   return {
     url: `postgres://${APP_ROLE}:${encodeURIComponent(secrets.appPassword)}@127.0.0.1:${port}/beacon`,
+    superuserUrl: `postgres://postgres:${encodeURIComponent(secrets.superuserPassword)}@127.0.0.1:${port}/beacon`,
     port,
     async stop() {
       await server.stop();
