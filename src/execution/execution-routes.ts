@@ -10,6 +10,7 @@ import { route, type RouteDef } from '../platform/routes';
 import { decodeContentEncoding, parseInput } from './execution-input';
 import type { AlgorithmRef, ExecutionService, ExecutionTarget } from './execution-service';
 import { readRequestBody } from './request-body';
+import { RawJson } from './raw-json';
 import type { CallOutcome } from './worker-pool';
 import { workerInsightsRoute, type WorkerInsightsReceiver } from './worker-insights-route';
 
@@ -81,6 +82,15 @@ function send(res: Response, outcome: Answered, target: ExecutionTarget, q: Exec
     const error = { message, ...(target.isOwner && stacktrace !== undefined ? { stacktrace } : {}), error_type };
     // The clients only show an algorithm's message on a 2xx; output=raw documents 400.
     res.status(q.output === 'raw' ? 400 : 200).json({ error, metadata, request_id: requestId });
+    return;
+  }
+  if (outcome.result instanceof RawJson) {
+    // A large JSON result as its runner wrote it (validated): spliced, never parsed on this thread.
+    if (q.output === 'raw') res.type('application/json').send(outcome.result.text);
+    else {
+      const meta = JSON.stringify({ content_type: outcome.contentType, ...metadata });
+      res.type('application/json').send(`{"result":${outcome.result.text},"metadata":${meta},"request_id":${JSON.stringify(requestId)}}`);
+    }
     return;
   }
   if (q.output === 'raw') {

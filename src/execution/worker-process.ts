@@ -18,6 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { chmod, chown, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeSourceTree } from './languages';
+import { isJsonValueAsync, RawJson } from './raw-json';
 import { BoundedOutput, LineReader, MarkerScanner, toBuffer } from './worker-streams';
 
 export interface AlgoError {
@@ -55,6 +56,9 @@ interface Waiting {
 }
 
 const MARKER_GRACE_MS = 1000; // how long to wait for output markers once the reply is in
+// The runners write a JSON result as {"id": "<uuid>", "content_type": "json", "result": <value>}.
+const JSON_RESULT_HEAD = /^\{"id": ?"([0-9a-f-]{36})", ?"content_type": ?"json", ?"result": ?/;
+const RAW_RESULT_MIN_CHARS = 64 * 1024; // smaller results are parsed: cheap, and simpler for callers
 
 export function timeoutError(timeoutLabel: string): AlgoError {
   return { message: `algorithm timed out after ${timeoutLabel}`, error_type: 'TimeoutError' };
@@ -273,6 +277,19 @@ export class WorkerProcess {
   }
 
   private onReplyLine(line: string): void {
+    // A large JSON result is validated and kept as text (raw-json.ts), never parsed here.
+    const head = line.length > RAW_RESULT_MIN_CHARS ? JSON_RESULT_HEAD.exec(line.slice(0, 160)) : null;
+    if (head) {
+      const end = line.trimEnd().length - 1; // the reply's closing brace
+      const waiting = this.waiting;
+      // Checked in slices: the event loop serves other calls meanwhile.
+      void isJsonValueAsync(line, head[0].length, end).then((valid) => {
+        if (this.waiting !== waiting) return; // the call ended meanwhile (timeout, exit)
+        if (!valid || line.charCodeAt(end) !== 0x7d) return this.fail({ message: 'the worker sent an invalid protocol line', error_type: 'SystemError' });
+        waiting?.onReply({ id: head[1], content_type: 'json', result: new RawJson(line.slice(head[0].length, end)) });
+      });
+      return;
+    }
     let msg: Reply;
     try {
       msg = JSON.parse(line) as Reply;

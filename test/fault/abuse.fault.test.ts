@@ -15,7 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import { ADMIN_KEY } from '../support/app';
 import { startBeaconProcess, type BeaconProcess } from '../support/beacon-process';
 import { createTestDb, type TestDb } from '../support/db';
-import { api, createUserKey, publishPythonAlgorithm, type PublishedAlgorithm } from '../support/fault-api';
+import { createUserKey, ECHO_SOURCE, publishPythonAlgorithm, type PublishedAlgorithm } from '../support/fault-api';
 import { sleep } from '../support/fault-load';
 import { assertErrorShape } from '../support/openapi';
 
@@ -32,6 +32,7 @@ let testDb: TestDb;
 let beacon: BeaconProcess;
 let key: string;
 let algos: PublishedAlgorithm[] = [];
+let echo: PublishedAlgorithm;
 
 async function metrics(): Promise<string> {
   const r = await fetch(`${beacon.url}/metrics`, { headers: { Authorization: `Simple ${ADMIN_KEY}` }, signal: AbortSignal.timeout(30_000) });
@@ -102,6 +103,7 @@ describe('fault: abuse by a hostile caller', () => {
     beacon = await startBeaconProcess({ DATABASE_URL: testDb.url, BOOTSTRAP_ADMIN_KEY: ADMIN_KEY, BEACON_SECRET_KEY: 'b2'.repeat(32) }, 60_000);
     key = await createUserKey(beacon.url, ADMIN_KEY, OWNER);
     for (let i = 0; i < 8; i++) algos.push(await publishPythonAlgorithm(beacon.url, key, OWNER, `abuse${i}`, SOURCE));
+    echo = await publishPythonAlgorithm(beacon.url, key, OWNER, 'abuseecho', ECHO_SOURCE);
   });
 
   after(async () => {
@@ -132,6 +134,19 @@ describe('fault: abuse by a hostile caller', () => {
     t.diagnostic(`FAULT-COUNTS big-inputs ${JSON.stringify({ calls: 10, ok, statuses: m.result.map((r) => r.status), healthz: m.healthz, eventLoop: m.loop, peakRssMb: peakRssMb() })}`);
     assert.equal(ok, 10, JSON.stringify(m.result.find((r) => r.status !== 200)?.body ?? '').slice(0, 300));
     assert.equal(m.healthz.failed, 0, '/healthz answered every probe');
+  });
+
+  test('ten concurrent echoes of 9.9 MB: the results travel back without being parsed by the service', async (t) => {
+    const m = await measured(() => Promise.all(Array.from({ length: 10 }, async () => {
+      const r = await fetch(`${beacon.url}${echo.callPath}`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Simple ${key}` }, body: BIG as unknown as BodyInit, signal: AbortSignal.timeout(120_000) });
+      const text = await r.text();
+      return { status: r.status, length: text.length, head: text.slice(0, 16), tail: text.slice(-200) };
+    })));
+    const ok = m.result.filter((r) => r.status === 200 && r.head.startsWith('{"result":[{},') && r.length > BIG.length).length;
+    t.diagnostic(`FAULT-COUNTS big-echoes ${JSON.stringify({ calls: 10, ok, healthz: m.healthz, eventLoop: m.loop, peakRssMb: peakRssMb() })}`);
+    assert.equal(ok, 10, JSON.stringify(m.result.find((r) => r.status !== 200) ?? m.result[0]).slice(0, 300));
+    assert.match(m.result[0].tail, /"metadata":\{"content_type":"json","duration":[0-9.]+,"request_id":"req-[^"]+"\},"request_id":"req-/);
+    assert.equal(m.healthz.failed, 0);
   });
 
   test('forty output=void runs of 9.9 MB: the caller\'s bound holds, the rest get 429 with Retry-After', async (t) => {

@@ -18,6 +18,7 @@ import { ADMIN_KEY } from '../support/app';
 import { startBeaconProcess, type BeaconProcess } from '../support/beacon-process';
 import { api, createUserKey, ECHO_SOURCE, publishPythonAlgorithm, type PublishedAlgorithm } from '../support/fault-api';
 import { callOnce, sleep, waitUntil, within } from '../support/fault-load';
+import { pythonWorkerPids } from '../support/fault-process';
 
 const OWNER = 'faultembed';
 const SECRET = 'c3'.repeat(32);
@@ -130,6 +131,7 @@ describe('fault: embedded PostgreSQL lifecycle', () => {
     const inProgress = await waitUntil(async () => (await app.query("SELECT count(*)::int AS n FROM builds WHERE status = 'in-progress'")).rows[0].n > 0, 30_000, 5);
     await app.end();
     const orphan = postmasterPid();
+    const workers = pythonWorkerPids('sleeper');
     first.child.kill('SIGKILL');
     await first.exited;
     await compile;
@@ -141,10 +143,14 @@ describe('fault: embedded PostgreSQL lifecycle', () => {
     const stoppedOrphan = second.logs.some((l) => l.includes('left running by a Beacon'));
     const markedFailed = second.logs.some((l) => l.includes('marked failed'));
     const swept = readdirSync(workDir).filter((n) => n.startsWith('rses-')).length;
+    // As root each worker has its own uid, claimed under /run/beacon-worker-uids by Beacon's pid: the
+    // restart kills what still runs under a dead Beacon's uids (the worker sleeping 30 s).
+    const asRoot = process.getuid?.() === 0;
+    const workersAliveAfterRestart = workers.filter(alive).length;
     const check = await asRole('beacon_app');
     const builds = (await check.query('SELECT status, logs FROM builds ORDER BY seq')).rows as Array<{ status: string; logs: string }>;
     await check.end();
-    t.diagnostic(`FAULT-COUNTS embedded-kill9 ${JSON.stringify({ buildInProgressAtKill: inProgress, orphanAliveAfterKill: orphanAlive, workerFoldersLeft: foldersLeft, restartStoppedOrphan: stoppedOrphan, buildsMarkedFailed: markedFailed, foldersAfterRestart: swept, builds: builds.map((b) => b.status) })}`);
+    t.diagnostic(`FAULT-COUNTS embedded-kill9 ${JSON.stringify({ buildInProgressAtKill: inProgress, orphanAliveAfterKill: orphanAlive, workerFoldersLeft: foldersLeft, restartStoppedOrphan: stoppedOrphan, buildsMarkedFailed: markedFailed, foldersAfterRestart: swept, workersAtKill: workers.length, workersAliveAfterRestart, asRoot, builds: builds.map((b) => b.status) })}`);
     assert.ok(inProgress, 'the kill landed while the build was in progress');
     assert.ok(orphanAlive, 'the postmaster outlived the killed Beacon (the case to recover from)');
     assert.ok(foldersLeft > 0, 'the killed Beacon left a worker folder');
@@ -155,6 +161,8 @@ describe('fault: embedded PostgreSQL lifecycle', () => {
     assert.match(builds.at(-1)?.logs ?? '', /Beacon stopped while this build was compiling/);
     assert.equal(builds.filter((b) => b.status === 'in-progress').length, 0);
     assert.equal(swept, 0, 'worker folders of the dead run are swept');
+    assert.ok(workers.length > 0, 'the sleeping worker was found before the kill');
+    if (asRoot) assert.equal(workersAliveAfterRestart, 0, 'processes under the dead run\'s uid claims were killed');
     assert.equal((await callOnce(second.url, algo.callPath, key, { after: 'restart' }, 60_000)).kind, 'ok');
   });
 
