@@ -146,7 +146,7 @@ describe('fault: embedded PostgreSQL lifecycle', () => {
     // As root each worker has its own uid, claimed under /run/beacon-worker-uids by Beacon's pid: the
     // restart kills what still runs under a dead Beacon's uids (the worker sleeping 30 s).
     const asRoot = process.getuid?.() === 0;
-    const workersAliveAfterRestart = workers.filter(alive).length;
+    const workersAliveAfterRestart = pythonWorkerPids('sleeper').filter((pid) => workers.includes(pid)).length; // zombies excluded
     const check = await asRole('beacon_app');
     const builds = (await check.query('SELECT status, logs FROM builds ORDER BY seq')).rows as Array<{ status: string; logs: string }>;
     await check.end();

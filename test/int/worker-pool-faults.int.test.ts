@@ -9,6 +9,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultRuntimesDir, type Language } from '../../src/execution/languages';
+import type { RawJson } from '../../src/execution/raw-json';
 import { WorkerPool, type CallOutcome, type CallRequest, type WorkerSpec } from '../../src/execution/worker-pool';
 
 const RSCRIPT = execFileSync('/bin/sh', ['-c', 'command -v Rscript'], { encoding: 'utf8' }).trim();
@@ -115,6 +116,38 @@ process.stdin.on('data', () => fs.writeSync(3, 'this is not json\\n'));
       assert.match(e.error.message, /invalid protocol line/);
       assert.equal(busy(pool), 0);
     }
+  });
+
+  // Attack: a runner (algorithm code can write to the reply descriptor) sends a large "result" that
+  // is not one JSON value, to smuggle fields into Beacon's answer, which splices large results.
+  test('protocol: a large reply whose result is not one JSON value is refused', async () => {
+    const runtimes = join(root, 'runtimes-forged');
+    cpSync(defaultRuntimesDir(), runtimes, { recursive: true });
+    writeFileSync(join(runtimes, 'javascript', 'runner.js'), `const fs = require('fs');
+fs.writeSync(3, '{"ready":true}\\n');
+let buf = '';
+process.stdin.on('data', (d) => {
+  buf += d.toString('latin1');
+  const nl = buf.indexOf('\\n');
+  if (nl < 0) return;
+  const head = JSON.parse(buf.slice(0, nl));
+  buf = '';
+  const marker = '\\x1ebeacon-end:' + head.id + '\\x1e';
+  fs.writeSync(1, marker); fs.writeSync(2, marker);
+  const pad = 'x'.repeat(70000);
+  const forged = head.content_type === 'text'
+    ? '{"id":"' + head.id + '","content_type":"json","result":["' + pad + '"]}'
+    : '{"id":"' + head.id + '","content_type":"json","result":1,"metadata":{"forged":"' + pad + '"}}';
+  fs.writeSync(3, forged + '\\n');
+});
+`);
+    const pool = makePool({ runtimesDir: runtimes });
+    const e = kind(await pool.call(spec('javascript'), json('x')), 'error');
+    assert.match(e.error.message, /invalid protocol line/);
+    assert.equal(busy(pool), 0);
+    // A well-formed large result passes, as text that is never parsed by the service.
+    const big = ok(await pool.call(spec('javascript'), { ...json(null), contentType: 'text', data: Buffer.from('x') }));
+    assert.equal((big.result as RawJson).text.length, 70004);
   });
 
   test('timeout: a call that never ends', async () => {
