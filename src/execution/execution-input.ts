@@ -8,7 +8,8 @@
 // Content-Encoding applies first: identity, base64 (the body is base64 text, as Algorithmia's
 // langserver accepts), gzip, deflate and br.
 import { isUtf8 } from 'node:buffer';
-import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { brotliDecompress, gunzip, inflate } from 'node:zlib';
 import { ApiError, badRequest, ErrorCode } from '../platform/errors';
 
 export type InputContentType = 'text' | 'json' | 'binary';
@@ -82,17 +83,24 @@ function decodeBase64(body: Buffer): Buffer {
   return Buffer.from(text, 'base64');
 }
 
+// On libuv's thread pool, not the main thread: inflating 10 MB takes tens of milliseconds.
+const inflaters = {
+  gzip: promisify(gunzip),
+  deflate: promisify(inflate),
+  br: promisify(brotliDecompress),
+};
+
 /** Undoes Content-Encoding; decoded bodies are held to the same limit as raw ones. */
-export function decodeContentEncoding(body: Buffer, header: string | undefined, limit: number): Buffer {
+export async function decodeContentEncoding(body: Buffer, header: string | undefined, limit: number): Promise<Buffer> {
   const encodings = (header ?? '').split(',').map((e) => e.trim().toLowerCase()).filter((e) => e && e !== 'identity');
   let out = body;
   // Encodings are listed in the order they were applied: undo them from the last one.
   for (const enc of encodings.reverse()) {
     try {
       if (enc === 'base64') out = decodeBase64(out);
-      else if (enc === 'gzip' || enc === 'x-gzip') out = gunzipSync(out, { maxOutputLength: limit });
-      else if (enc === 'deflate') out = inflateSync(out, { maxOutputLength: limit });
-      else if (enc === 'br') out = brotliDecompressSync(out, { maxOutputLength: limit });
+      else if (enc === 'gzip' || enc === 'x-gzip') out = await inflaters.gzip(out, { maxOutputLength: limit });
+      else if (enc === 'deflate') out = await inflaters.deflate(out, { maxOutputLength: limit });
+      else if (enc === 'br') out = await inflaters.br(out, { maxOutputLength: limit });
       else throw unsupported(`Unsupported Content-Encoding '${enc}'; use base64, gzip, deflate or none.`);
     } catch (err) {
       if (err instanceof ApiError) throw err;

@@ -44,7 +44,7 @@ export function executionRoutes(service: ExecutionService, pool: WorkerInsightsR
   const execute = async (req: Request, res: Response) => {
     const ref = refFromParams(req.params as Record<string, string>);
     const q = req.query as unknown as ExecQuery;
-    const body = decodeContentEncoding(await readRequestBody(req, MAX_INPUT_BYTES), req.header('content-encoding'), MAX_INPUT_BYTES);
+    const body = await decodeContentEncoding(await readRequestBody(req, MAX_INPUT_BYTES), req.header('content-encoding'), MAX_INPUT_BYTES);
     const input = parseInput(req.header('content-type'), body);
     const target = await service.resolve(req.principal!, ref);
     const opts = { timeoutMs: Math.round(q.timeout * 1000), requestId: req.requestId, caller: req.principal!.userId };
