@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app';
 import { assertErrorShape, spec } from '../support/openapi';
-import { hostileValue, mutatedArbitrary } from '../support/schema-arbitrary';
+import { hostileValue, mutatedArbitrary, validArbitrary } from '../support/schema-arbitrary';
 
 // Property-based hostile input: requests generated from openapi.yaml for every operation, with a
 // fixed seed and a bounded number of cases. Never a 5xx; every error in the documented shape;
@@ -189,6 +189,82 @@ for (const o of operations) {
         assert.notEqual(res.headers['x-request-id'], 'req-attacker-chosen');
       }),
       { seed: SEED, numRuns: RUNS_PER_OPERATION, endOnFailure: true },
+    );
+  });
+}
+
+/** The schema allows any language string; the service knows three. Everything else stays as generated. */
+function usable(body: unknown): unknown {
+  const b = body as { settings?: Record<string, unknown> } | undefined;
+  if (b?.settings && 'language' in b.settings) {
+    b.settings.language = 'python3';
+    delete b.settings.algorithm_environment;
+  }
+  return body;
+}
+
+/** Appends the poison to one string of the value (the n-th, counting round): one fault at a time. */
+function poisonOne(v: unknown, poison: string, n: number): unknown {
+  const paths: Array<(string | number)[]> = [];
+  const walk = (x: unknown, path: (string | number)[]) => {
+    if (typeof x === 'string') paths.push(path);
+    else if (x && typeof x === 'object') for (const [k, y] of Object.entries(x)) walk(y, [...path, Array.isArray(x) ? Number(k) : k]);
+  };
+  walk(v, []);
+  if (paths.length === 0) return v;
+  const copy = JSON.parse(JSON.stringify(v));
+  const path = paths[n % paths.length];
+  let at = copy;
+  for (const k of path.slice(0, -1)) at = at[k];
+  at[path.at(-1)!] += poison;
+  return copy;
+}
+
+// The malformed-text generators with everything else right: the caller's own valid key (the admin
+// key on admin routes), the fixture's path values, a body valid for the schema. Then the poison is
+// the only fault, so a missing check would reach PostgreSQL (a 500) instead of the 400.
+function poisonedArbitrary(o: Op) {
+  const pathParams = [...o.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+  const bodySchema = o.op.requestBody?.content?.['application/json']?.schema;
+  return fc.record({
+    where: fc.constantFrom(...(pathParams.length ? ['path', 'query', 'body'] : ['query', 'body'])),
+    segment: fc.nat(Math.max(0, pathParams.length - 1)),
+    malformed: fc.constantFrom(...MALFORMED_SEGMENTS),
+    poison: fc.constantFrom(...POISON),
+    target: fc.nat(50),
+    body: bodySchema ? validArbitrary(bodySchema, spec) : fc.constant(undefined),
+  }).map((r) => {
+    let url = o.path;
+    pathParams.forEach((p, i) => {
+      const value = encodeURIComponent(fixture[p] ?? 'x');
+      url = url.replace(`{${p}}`, r.where === 'path' && i === r.segment ? `${value}${r.malformed}` : value);
+    });
+    if (r.where === 'query') url += `?limit=${r.malformed}`;
+    const valid = usable(r.body);
+    const body = r.where === 'body' ? poisonOne(valid ?? { label: 'x' }, r.poison, r.target) : valid;
+    return { url, body };
+  });
+}
+
+for (const o of operations) {
+  test(`hostile text: ${o.method.toUpperCase()} ${o.path}`, async () => {
+    const key = o.path.includes('/admin/') || o.path === '/v1/users' || o.path === '/metrics' ? ADMIN_KEY : userKey;
+    await fc.assert(
+      fc.asyncProperty(poisonedArbitrary(o), async (r) => {
+        const body = r.body === undefined ? undefined : JSON.stringify(r.body);
+        // Only requests that carry malformed text: a poisoned body needs at least one string in it.
+        if (!/%|\\u0000|\\ud[89ab]|\\ud[c-f]/i.test(`${r.url}${body ?? ''}`)) return;
+        const before = await fingerprint();
+        let req = (t.request as any)[o.method](r.url).set('Authorization', `Simple ${key}`).set('Content-Type', 'application/json');
+        if (body !== undefined && (o.method === 'post' || o.method === 'put')) req = req.send(body);
+        const res = await req;
+        assert.ok(res.status < 500, `${o.method} ${r.url} ${body?.slice(0, 200)} answered ${res.status}: ${res.text?.slice(0, 300)}`);
+        if (res.status >= 400) {
+          if (typeof res.body.error !== 'string' && !res.body.metadata) assertErrorShape(res.body);
+          assert.equal(await fingerprint(), before);
+        }
+      }),
+      { seed: SEED, numRuns: Number(process.env.HOSTILE_TEXT_RUNS ?? 8), endOnFailure: true },
     );
   });
 }
