@@ -41,9 +41,9 @@ async function coldStarts(t: TestApp, language: 'python3' | 'javascript', networ
     const started = performance.now();
     const r = await t.beacon.execution.pool.call(
       { key: `cold-${language}-${network}-${i}-${Date.now()}`, language, algoName: 'Cold', files, network },
-      { contentType: 'json', data: { i }, timeoutMs: 30_000, requestId: `cold-${i}` },
+      { contentType: 'json', data: Buffer.from(JSON.stringify({ i })), timeoutMs: 30_000, requestId: `cold-${i}` },
     );
-    if (r.kind !== 'result') throw new Error(`cold call failed: ${JSON.stringify(r.error)}`);
+    if (r.kind !== 'result') throw new Error(`cold call failed: ${JSON.stringify(r)}`);
     out.push(performance.now() - started);
   }
   return out;

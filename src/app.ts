@@ -13,7 +13,9 @@ import { healthRoutes } from './platform/health-routes';
 import { newRequestId } from './platform/ids';
 import { accessLog, type Logger } from './platform/logger';
 import { createMetrics, type Metrics } from './platform/metrics';
+import { createMetricsApp } from './platform/metrics-app';
 import { mountRoutes, type RouteDef } from './platform/routes';
+import { urlHygiene } from './platform/text-hygiene';
 import { userRoutes } from './users/user-routes';
 import { UserStore } from './users/user-store';
 import { whoamiRoutes } from './users/whoami-routes';
@@ -33,6 +35,10 @@ export interface Beacon {
   users: UserStore;
   insights: ReturnType<typeof createInsightsModule>;
   execution: ReturnType<typeof createExecutionModule>;
+  /** /metrics and the detailed /readyz without a key: main.ts serves it on METRICS_PORT when set. */
+  metricsApp: Express;
+  /** Start-up recovery after a crash: interrupted builds fail, leftover worker folders and uids are swept. */
+  recover(): Promise<void>;
   /** Marks the service as shutting down: /readyz answers 503 from then on. */
   beginShutdown(): void;
 }
@@ -48,8 +54,14 @@ export function createApp(deps: AppDeps): Beacon {
   const execution = createExecutionModule({ db, config, logger, metrics, sink: insights.sink, baseUrl, authenticator });
   let shuttingDown = false;
 
+  const health = { db, metrics, isShuttingDown: () => shuttingDown, sinkStatus: () => insights.status() };
+  const isAdmin = async (req: express.Request) => {
+    if (!req.header('authorization')) return false;
+    const p = await authenticator.authenticate(req.header('authorization')).catch(() => undefined);
+    return p?.keyType === 'PlatformAdminKey';
+  };
   const routes: RouteDef[] = [
-    ...healthRoutes({ db, metrics, isShuttingDown: () => shuttingDown, sinkStatus: () => insights.status() }),
+    ...healthRoutes({ ...health, isAdmin }),
     ...userRoutes(users, baseUrl, (hashes) => authenticator.forget(hashes)),
     ...algorithms.routes,
     ...execution.routes,
@@ -74,6 +86,7 @@ export function createApp(deps: AppDeps): Beacon {
   });
   app.use(metrics.httpMiddleware());
   app.use(accessLog(logger));
+  app.use(urlHygiene());
   app.use(mountRoutes(routes, { authenticator, jsonLimit: '2mb' }));
   app.use(consoleRouter()); // the web console (static files; it calls the API above like any client)
   app.use((req) => {
@@ -88,6 +101,12 @@ export function createApp(deps: AppDeps): Beacon {
     users,
     insights,
     execution,
+    metricsApp: createMetricsApp(health),
+    async recover() {
+      await algorithms.recoverInterruptedBuilds();
+      const swept = await execution.pool.sweepLeftovers();
+      if (swept.folders || swept.uids) logger.warn(swept, 'worker folders and uid claims left by an earlier run were swept');
+    },
     beginShutdown: () => {
       shuttingDown = true;
       for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');

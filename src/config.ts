@@ -10,7 +10,8 @@ export interface Config {
   host: string;
   publicUrl: string | undefined;
   databaseUrl: string | undefined;
-  embeddedPg: { dir: string; port: number };
+  embeddedPg: { dir: string; port: number | undefined }; // undefined: a free port, picked once per data folder
+  metrics: { port: number | undefined; host: string };
   logLevel: string;
   bootstrapAdminKey: string | undefined;
   secretKey: Buffer | undefined;
@@ -20,6 +21,10 @@ export interface Config {
   workers: {
     maxPerVersion: number;
     maxTotal: number;
+    maxPerUser: number; // one user's share of maxTotal
+    maxWaitingPerVersion: number;
+    backgroundPerUser: number; // output=void runs held per user
+    backgroundTotal: number;
     idleTimeoutMs: number;
     memoryLimitMb: number;
     maxOutputBytes: number;
@@ -57,7 +62,9 @@ const schema = Joi.object({
   PUBLIC_URL: Joi.string().uri({ scheme: ['http', 'https'] }),
   DATABASE_URL: Joi.string().uri({ scheme: ['postgres', 'postgresql'] }),
   EMBEDDED_PG_DIR: Joi.string().default('.data/pg'),
-  EMBEDDED_PG_PORT: Joi.number().integer().min(1).max(65535).default(54329),
+  EMBEDDED_PG_PORT: Joi.number().integer().min(1).max(65535),
+  METRICS_PORT: Joi.number().integer().min(0).max(65535),
+  METRICS_HOST: Joi.string().default('127.0.0.1'),
   LOG_LEVEL: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info'),
   BOOTSTRAP_ADMIN_KEY: Joi.string().pattern(/^sim[A-Za-z0-9]{20,}$/).message('BOOTSTRAP_ADMIN_KEY must look like sim followed by at least 20 letters or digits'),
   BEACON_SECRET_KEY: Joi.string().pattern(/^[A-Za-z0-9+/=]{43,44}$|^[0-9a-fA-F]{64}$/).message('BEACON_SECRET_KEY must be 32 bytes, as 64 hex characters or base64'),
@@ -70,6 +77,10 @@ const schema = Joi.object({
   AUTH_CACHE_TTL_MS: Joi.number().integer().min(0).max(10_000).default(2_000),
   WORKER_MAX_PER_VERSION: Joi.number().integer().min(1).max(64).default(2),
   WORKER_MAX_TOTAL: Joi.number().integer().min(1).max(1024).default(16),
+  WORKER_MAX_PER_USER: Joi.number().integer().min(1).max(1024),
+  WORKER_MAX_WAITING_PER_VERSION: Joi.number().integer().min(0).max(100_000).default(64),
+  BACKGROUND_MAX_PER_USER: Joi.number().integer().min(1).max(100_000).default(16),
+  BACKGROUND_MAX_TOTAL: Joi.number().integer().min(1).max(1_000_000).default(64),
   WORKER_IDLE_TIMEOUT_MS: Joi.number().integer().min(1000).default(300_000),
   WORKER_MEMORY_MB: Joi.number().integer().min(64).default(1024),
   WORKER_MAX_OUTPUT_BYTES: Joi.number().integer().min(1024).default(1024 * 1024),
@@ -117,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     publicUrl: v.PUBLIC_URL?.replace(/\/$/, ''),
     databaseUrl: v.DATABASE_URL,
     embeddedPg: { dir: path.resolve(cwd, v.EMBEDDED_PG_DIR), port: v.EMBEDDED_PG_PORT },
+    metrics: { port: v.METRICS_PORT, host: v.METRICS_HOST },
     logLevel: v.LOG_LEVEL,
     bootstrapAdminKey: v.BOOTSTRAP_ADMIN_KEY,
     secretKey,
@@ -134,6 +146,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     workers: {
       maxPerVersion: v.WORKER_MAX_PER_VERSION,
       maxTotal: v.WORKER_MAX_TOTAL,
+      // By default one user may hold three quarters of the workers: the rest stay for the others.
+      maxPerUser: Math.min(v.WORKER_MAX_PER_USER ?? Math.max(1, Math.ceil(v.WORKER_MAX_TOTAL * 0.75)), v.WORKER_MAX_TOTAL),
+      maxWaitingPerVersion: v.WORKER_MAX_WAITING_PER_VERSION,
+      backgroundPerUser: Math.min(v.BACKGROUND_MAX_PER_USER, v.BACKGROUND_MAX_TOTAL),
+      backgroundTotal: v.BACKGROUND_MAX_TOTAL,
       idleTimeoutMs: v.WORKER_IDLE_TIMEOUT_MS,
       memoryLimitMb: v.WORKER_MEMORY_MB,
       maxOutputBytes: v.WORKER_MAX_OUTPUT_BYTES,

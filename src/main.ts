@@ -22,11 +22,18 @@ async function main(): Promise<void> {
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
     logger.info({ dir: config.embeddedPg.dir, port: config.embeddedPg.port }, 'no DATABASE_URL: starting embedded PostgreSQL');
-    embedded = await startEmbeddedPostgres(config.embeddedPg.dir, config.embeddedPg.port, (m) => logger.warn(m));
+    embedded = await startEmbeddedPostgres(config.embeddedPg.dir, config.embeddedPg.port, (level, obj, msg) => logger[level](obj, msg));
     databaseUrl = embedded.url;
+    logger.info({ port: embedded.port }, 'embedded PostgreSQL ready');
   }
   const db = createDb(databaseUrl, 20);
-  await migrateLatest(db);
+  try {
+    await migrateLatest(db);
+  } catch (err) {
+    await db.destroy();
+    if (embedded) await embedded.stop();
+    throw err;
+  }
 
   let port = config.port;
   const beacon = createApp({
@@ -35,6 +42,7 @@ async function main(): Promise<void> {
     logger,
     baseUrl: () => config.publicUrl ?? `http://127.0.0.1:${port}`,
   });
+  await beacon.recover();
   const generated = await bootstrapAdmin(beacon.users, config.bootstrapAdminKey);
   if (generated) {
     // Printed once, on the first start; only its hash is stored.
@@ -46,6 +54,15 @@ async function main(): Promise<void> {
   });
   port = (server.address() as AddressInfo).port;
   server.keepAliveTimeout = 65_000;
+  // /metrics and the detailed /readyz without a key, on their own (loopback by default) listener.
+  let metricsServer: Server | undefined;
+  const metricsPort = config.metrics.port;
+  if (metricsPort !== undefined) {
+    metricsServer = await new Promise<Server>((resolve) => {
+      const s = beacon.metricsApp.listen(metricsPort, config.metrics.host, () => resolve(s));
+    });
+    logger.info({ port: (metricsServer.address() as AddressInfo).port, host: config.metrics.host }, 'metrics listening');
+  }
   beacon.insights.start();
   logger.info({ port, embeddedPostgres: Boolean(embedded) }, 'beacon listening');
 
@@ -67,6 +84,8 @@ async function main(): Promise<void> {
         server.closeIdleConnections();
       });
       clearInterval(closeIdle);
+      metricsServer?.close();
+      metricsServer?.closeAllConnections();
       // Execution first: background (output=void) runs still hand their Insights records to the sink.
       await beacon.execution.close();
       await beacon.insights.stop();
@@ -88,6 +107,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  process.stderr.write(`beacon failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  const why = err instanceof Error ? err.message || err.name : err === undefined ? 'unknown error (no reason given)' : String(err);
+  process.stderr.write(`beacon failed to start: ${why}\n`);
   process.exit(1);
 });

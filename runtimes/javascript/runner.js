@@ -1,14 +1,15 @@
 'use strict';
 // Beacon worker runner for JavaScript algorithms: `node runner.js <entry file> <max reply bytes>`,
 // run in the algorithm's working directory. Protocol (see src/execution/worker-process.ts):
-//   stdin  one JSON request per line: {"id", "content_type": "text"|"json"|"binary", "data"}
+//   stdin  per request a header line {"id", "content_type", "length": n}, then n bytes of input
+//          (text and json as UTF-8); JSON is parsed here, within the depth and size limits, and an
+//          input that breaks them gets {"id", "input_error": {"message", "reason"}} instead of a call
 //   fd 3   one JSON reply per line: {"ready": true} or {"ready": false, "error"} once, then per
 //          request {"id", "content_type", "result"} or {"id", "error": {...}}
 //   fd 1/2 belong to the algorithm; an end marker after each call tells the service where a call's
 //          output stops.
 const fs = require('fs');
 const path = require('path');
-const readline = require('readline');
 const beacon = require('./beacon.js');
 
 const REPLY_FD = 3;
@@ -51,10 +52,80 @@ function errorBody(e, errorType) {
   };
 }
 
-function decodeInput(req) {
-  if (req.content_type === 'binary') return Buffer.from(req.data, 'base64');
-  if (req.content_type === 'text' || req.content_type === 'json') return req.data;
+const MAX_INPUT_BYTES = Number(process.env.BEACON_MAX_INPUT_BYTES || 10 * 1024 * 1024);
+const MAX_INPUT_DEPTH = Number(process.env.BEACON_MAX_INPUT_DEPTH || 512);
+
+class InputError extends Error {
+  constructor(reason, message) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
+// Deepest [ / { nesting outside strings, stopping as soon as it passes the limit.
+function tooDeep(buf, limit) {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i];
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+function decodeInput(req, bytes) {
+  if (req.content_type === 'binary') return bytes;
+  if (req.content_type === 'text') return bytes.toString('utf8');
+  if (req.content_type === 'json') {
+    if (bytes.length > MAX_INPUT_BYTES) throw new InputError('too_large', `input too large: ${bytes.length} bytes, the limit is ${MAX_INPUT_BYTES}`);
+    if (tooDeep(bytes, MAX_INPUT_DEPTH)) throw new InputError('too_deep', `input too deeply nested: the limit is ${MAX_INPUT_DEPTH} levels`);
+    const text = bytes.toString('utf8');
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      const why = text.trim() === '' ? 'the body is empty' : e.message;
+      throw new InputError('malformed', `Invalid JSON input: ${why}.`);
+    }
+  }
   throw new Error(`unsupported content_type ${JSON.stringify(req.content_type)}`);
+}
+
+// Requests: a header line, then exactly `length` bytes of input. Chunks are kept in a list and
+// joined once per request (joining on every chunk would copy a 10 MB input hundreds of times).
+async function* requests(stream) {
+  let chunks = [];
+  let size = 0;
+  let head = null;
+  const take = (n) => {
+    const all = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+    const out = all.subarray(0, n);
+    const rest = all.subarray(n);
+    chunks = rest.length ? [rest] : [];
+    size = rest.length;
+    return out;
+  };
+  for await (const chunk of stream) {
+    chunks.push(chunk);
+    size += chunk.length;
+    for (;;) {
+      if (head === null) {
+        if (chunks.length > 1) chunks = [Buffer.concat(chunks, size)]; // a header is small: cheap
+        const nl = chunks.length ? chunks[0].indexOf(10) : -1;
+        if (nl < 0) break;
+        head = JSON.parse(take(nl + 1).toString('utf8'));
+      }
+      if (size < head.length) break;
+      const req = head;
+      head = null;
+      yield [req, Buffer.from(take(req.length))];
+    }
+  }
 }
 
 // JSON.stringify silently drops functions and symbols; a result holding one is an algorithm bug.
@@ -93,7 +164,7 @@ function encodeResult(id, result) {
 
 let failCurrent = null; // set while a call runs: uncaught errors of its async work end the call
 
-function runCall(apply, req) {
+function runCall(apply, req, input) {
   return new Promise((resolve) => {
     let settled = false;
     const finish = async (err, result) => {
@@ -104,7 +175,6 @@ function runCall(apply, req) {
     };
     failCurrent = (e) => finish(e === undefined || e === null ? new Error('algorithm failed without a reason') : e);
     try {
-      const input = decodeInput(req);
       if (apply.length >= 2) {
         // Algorithmia's callback style: apply(input, function (err, result) {...}).
         const r = apply(input, (err, result) => finish(err || null, result));
@@ -150,11 +220,19 @@ async function main() {
   process.stderr.on('error', () => {});
   sendLine(JSON.stringify({ ready: true }));
 
-  const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
-  for await (const raw of lines) {
-    const req = JSON.parse(raw);
+  for await (const [req, bytes] of requests(process.stdin)) {
     if (req.algorithmia_api) process.env.ALGORITHMIA_API = req.algorithmia_api; // per-call token
-    const reply = await runCall(apply, req);
+    let input;
+    try {
+      input = decodeInput(req, bytes);
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      const marker = `\x1ebeacon-end:${req.id}\x1e`;
+      await Promise.all([writeMarker(process.stdout, marker), writeMarker(process.stderr, marker)]);
+      sendLine(JSON.stringify({ id: req.id, input_error: { message: e.message, reason: e.reason } }));
+      continue;
+    }
+    const reply = await runCall(apply, req, input);
     const marker = `\x1ebeacon-end:${req.id}\x1e`;
     await Promise.all([writeMarker(process.stdout, marker), writeMarker(process.stderr, marker)]);
     sendLine(reply);

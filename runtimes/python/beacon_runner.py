@@ -2,7 +2,9 @@
 
 Started as `python3 beacon_runner.py <entry file> <max reply bytes>` in the algorithm's working
 directory. Protocol (see src/execution/worker-process.ts):
-  stdin  one JSON request per line: {"id", "content_type": "text"|"json"|"binary", "data"}
+  stdin  per request a header line {"id", "content_type", "length": n}, then n bytes of input (text
+         and json as UTF-8). JSON is parsed here, within the depth and size limits; an input that
+         breaks them gets {"id", "input_error": {"message", "reason"}} and never reaches apply().
   fd 3   one JSON reply per line: {"ready": true} once loaded, or {"ready": false, "error"};
          then per request {"id", "content_type", "result"} or {"id", "error": {...}}
   fd 1/2 belong to the algorithm; after each call the runner writes an end marker on both so the
@@ -77,12 +79,47 @@ def load(entry):
     return apply
 
 
-def decode_input(req):
+MAX_INPUT_BYTES = int(os.environ.get('BEACON_MAX_INPUT_BYTES') or 10 * 1024 * 1024)
+MAX_INPUT_DEPTH = int(os.environ.get('BEACON_MAX_INPUT_DEPTH') or 512)
+class InputRefused(Exception):
+    def __init__(self, reason, message):
+        Exception.__init__(self, message)
+        self.reason = reason
+
+
+def parse_json(text, limit):
+    """json.loads with the nesting limit: the C decoder counts each level against the recursion
+    limit, so for the parse the limit is set to the current depth plus `limit`."""
+    depth = 0
+    frame = sys._getframe()
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth + limit + 4)
+    try:
+        return json.loads(text)
+    finally:
+        sys.setrecursionlimit(old)
+
+
+def decode_input(req, data):
     kind = req.get('content_type')
     if kind == 'binary':
-        return base64.b64decode(req['data'])
-    if kind in ('text', 'json'):
-        return req['data']
+        return data
+    if kind == 'text':
+        return data.decode('utf-8')
+    if kind == 'json':
+        if len(data) > MAX_INPUT_BYTES:
+            raise InputRefused('too_large', 'input too large: %d bytes, the limit is %d' % (len(data), MAX_INPUT_BYTES))
+        text = data.decode('utf-8')
+        try:
+            return parse_json(text, MAX_INPUT_DEPTH)
+        except RecursionError:
+            raise InputRefused('too_deep', 'input too deeply nested: the limit is %d levels' % MAX_INPUT_DEPTH)
+        except ValueError as e:
+            why = 'the body is empty' if not text.strip() else str(e)
+            raise InputRefused('malformed', 'Invalid JSON input: %s.' % why)
     raise ValueError('unsupported content_type %r' % kind)
 
 
@@ -113,10 +150,14 @@ def encode_result(call_id, result, max_bytes):
     return line, None
 
 
-def run_call(apply, req, max_bytes):
+def run_call(apply, req, data, max_bytes):
     call_id = req.get('id')
     try:
-        result = apply(decode_input(req))
+        value = decode_input(req, data)
+    except InputRefused as e:
+        return None, {'id': call_id, 'input_error': {'message': str(e), 'reason': e.reason}}
+    try:
+        result = apply(value)
         if isinstance(result, types.CoroutineType):  # `async def apply(input)`
             import asyncio  # only when needed: it costs start-up time
             result = asyncio.run(result)
@@ -152,11 +193,15 @@ def main():
         channel.send({'ready': False, 'error': error_body(e, 'LoadingError')})
         return 1
     channel.send({'ready': True})
-    for raw in channel.requests:
-        req = json.loads(raw)
+    while True:
+        head = channel.requests.readline()
+        if not head:
+            break
+        req = json.loads(head)
         if req.get('algorithmia_api'):  # this call's callback address (its token is per call)
             os.environ['ALGORITHMIA_API'] = req['algorithmia_api']
-        line, error = run_call(apply, req, max_bytes)
+        data = channel.requests.read(req['length']) if req['length'] else b''
+        line, error = run_call(apply, req, data, max_bytes)
         end_output(req.get('id'))
         if line is not None:
             channel.send_line(line)

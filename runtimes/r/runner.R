@@ -1,6 +1,8 @@
 # Beacon worker runner for R algorithms: `Rscript --vanilla runner.R <entry file> <max reply bytes>`,
 # run in the algorithm's working directory. Protocol (see src/execution/worker-process.ts):
-#   stdin  one JSON request per line: {"id", "content_type": "text"|"json"|"binary", "data"}
+#   stdin  per request a header line {"id", "content_type", "length": n}, then n bytes of input (text
+#          and json as UTF-8); JSON is parsed here, within the depth and size limits, and an input
+#          that breaks them gets {"id", "input_error": {"message", "reason"}} instead of a call
 #   fd 3   one JSON reply per line: {"ready": true} or {"ready": false, "error"} once, then per
 #          request {"id", "content_type", "result"} or {"id", "error": {...}}
 #   fd 1/2 belong to the algorithm; an end marker after each call tells the service where a call's
@@ -18,7 +20,30 @@ local({
   # R cannot open /dev/fd/3 when fd 3 is a socket (as Node makes it), but a child `cat` can
   # write to its inherited fd 3.
   replies <- pipe("exec cat >&3", open = "wb")
-  requests <- file("stdin", open = "r")
+  requests <- file("stdin", open = "rb")
+  max_input_bytes <- as.numeric(Sys.getenv("BEACON_MAX_INPUT_BYTES", "10485760"))
+  # jsonlite recurses on the C stack and runs out of it between 200 and 300 levels: R's limit is 200.
+  max_input_depth <- min(as.numeric(Sys.getenv("BEACON_MAX_INPUT_DEPTH", "512")), 200)
+  read_exactly <- function(n) {
+    parts <- list()
+    got <- 0
+    while (got < n) {
+      chunk <- readBin(requests, "raw", n = n - got)
+      if (length(chunk) == 0) stop("input ended early")
+      parts[[length(parts) + 1L]] <- chunk
+      got <- got + length(chunk)
+    }
+    if (length(parts) == 0) raw(0) else do.call(c, parts)
+  }
+  # Deepest [ / { nesting outside strings (vectorised: strings removed, then a running sum).
+  json_depth <- function(text) {
+    bare <- gsub('"(?:[^"\\\\]|\\\\.)*"', "", text, perl = TRUE)
+    b <- utf8ToInt(gsub("[^][{}]", "", bare, perl = TRUE))
+    if (length(b) == 0) return(0)
+    steps <- ifelse(b == 91L | b == 123L, 1L, -1L)
+    max(cumsum(steps))
+  }
+  input_refused <- function(reason, message) structure(class = c("beacon_input", "error", "condition"), list(message = message, call = NULL, reason = reason))
   to_json <- function(x) as.character(jsonlite::toJSON(x, auto_unbox = TRUE, digits = NA, null = "null", na = "null"))
 
   send_line <- function(line) {
@@ -73,9 +98,19 @@ local({
     }
     line
   }
-  decode_input <- function(req) {
-    if (identical(req$content_type, "binary")) return(jsonlite::base64_dec(req$data))
-    if (req$content_type %in% c("text", "json")) return(req$data)
+  decode_input <- function(req, bytes) {
+    if (identical(req$content_type, "binary")) return(bytes)
+    text <- rawToChar(bytes)
+    Encoding(text) <- "UTF-8"
+    if (identical(req$content_type, "text")) return(text)
+    if (identical(req$content_type, "json")) {
+      if (length(bytes) > max_input_bytes) stop(input_refused("too_large", sprintf("input too large: %.0f bytes, the limit is %.0f", length(bytes), max_input_bytes)))
+      if (json_depth(text) > max_input_depth) stop(input_refused("too_deep", sprintf("input too deeply nested: the limit is %.0f levels", max_input_depth)))
+      return(tryCatch(jsonlite::fromJSON(text, simplifyVector = TRUE), error = function(e) {
+        why <- if (trimws(text) == "") "the body is empty" else conditionMessage(e)
+        stop(input_refused("malformed", paste0("Invalid JSON input: ", why, ".")))
+      }))
+    }
     stop("unsupported content_type ", req$content_type)
   }
   end_output <- function(id) {
@@ -100,8 +135,14 @@ local({
       if (length(line) == 0) break
       req <- jsonlite::fromJSON(line, simplifyVector = TRUE)
       if (!is.null(req$algorithmia_api)) Sys.setenv(ALGORITHMIA_API = req$algorithmia_api) # per-call token
-      out <- call_safely(function(input) apply_fn(decode_input(input)), req)
-      reply <- if (out$ok) encode_result(req$id, out$value) else error_line(req$id, out$message, "AlgorithmError", out$trace)
+      bytes <- if (req$length > 0) read_exactly(req$length) else raw(0)
+      input <- tryCatch(decode_input(req, bytes), beacon_input = function(e) e)
+      if (inherits(input, "beacon_input")) {
+        reply <- to_json(list(id = req$id, input_error = list(message = conditionMessage(input), reason = input$reason)))
+      } else {
+        out <- call_safely(function(x) apply_fn(x), input)
+        reply <- if (out$ok) encode_result(req$id, out$value) else error_line(req$id, out$message, "AlgorithmError", out$trace)
+      }
       end_output(req$id)
       send_line(reply)
     }

@@ -7,6 +7,7 @@ import { algorithmJson } from './algorithm-json';
 import { algorithmParams, createBody, ownerParams, pageQuery, sourceBody, updateBody, userParams } from './algorithm-schemas';
 import type { AlgorithmService } from './algorithm-service';
 import type { Algorithm } from './algorithm-store';
+import { SOURCE_LIMITS } from '../platform/source-tree';
 import { environmentFor, environmentJson, languageJson, languageNamed } from './environments';
 import { type MarkerCodec, pageLink } from './paging';
 import type { SourceFiles } from '../platform/source-tree';
@@ -87,7 +88,7 @@ export function algorithmRoutes(d: AlgorithmRouteDeps): RouteDef[] {
       const t = target(req);
       const { algorithm, source } = await d.algorithms.replaceSource(t.caller, t.owner, t.name, req.body.files);
       res.json(sourceJson(algorithm, source));
-    }, { validate: { params, body: sourceBody }, bodyLimit: '12mb' }),
+    }, { validate: { params, body: sourceBody }, bodyLimit: '12mb', bodyShape: { maxEntries: SOURCE_LIMITS.maxFiles, maxKeyLength: SOURCE_LIMITS.maxPathLength, maxDepth: 3 } }),
 
     // Beacon hosts the source itself, so the connection to it is always up.
     route('get', `${one}/scm/status`, 'manage', async (req, res) => {

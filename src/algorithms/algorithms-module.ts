@@ -25,7 +25,7 @@ export interface AlgorithmsDeps {
 }
 
 /** The management API: algorithms and their source, builds (compile) and versions (publish). */
-export function createAlgorithmsModule(deps: AlgorithmsDeps): { routes: RouteDef[] } {
+export function createAlgorithmsModule(deps: AlgorithmsDeps): { routes: RouteDef[]; recoverInterruptedBuilds(): Promise<number> } {
   const { db, baseUrl, logger, config } = deps;
   const algorithmStore = new AlgorithmStore(db);
   const buildStore = new BuildStore(db);
@@ -43,5 +43,6 @@ export function createAlgorithmsModule(deps: AlgorithmsDeps): { routes: RouteDef
       ...buildRoutes({ algorithms, builds, markers, baseUrl }),
       ...versionRoutes({ algorithms, versions, markers, baseUrl }),
     ],
+    recoverInterruptedBuilds: () => builds.recoverInterrupted(),
   };
 }

@@ -41,6 +41,16 @@ export class BuildService {
     return (await this.builds.find(a.id, view.build.id))!;
   }
 
+  /**
+   * At start-up: builds left in progress by a Beacon that was killed mid-compile can never finish;
+   * they become failed, with a log line saying so. Returns how many.
+   */
+  async recoverInterrupted(): Promise<number> {
+    const n = await this.builds.failInterrupted('Build failed: Beacon stopped while this build was compiling (crash or kill); compile again.\n');
+    if (n > 0) this.logger.warn({ builds: n }, 'builds left in progress by an earlier run were marked failed');
+    return n;
+  }
+
   latest(a: Algorithm): Promise<BuildView | undefined> {
     return this.builds.latest(a.id);
   }

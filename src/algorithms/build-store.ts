@@ -42,6 +42,11 @@ export class BuildStore {
     await this.db('builds').where({ id }).update({ status, logs, finished_at: this.db.fn.now() });
   }
 
+  /** Every in-progress build becomes failed (only at start-up, before anything compiles). */
+  async failInterrupted(logs: string): Promise<number> {
+    return this.db('builds').where({ status: 'in-progress' }).update({ status: 'failed', logs, finished_at: this.db.fn.now() });
+  }
+
   async find(algorithmId: string, buildId: string): Promise<BuildView | undefined> {
     if (!UUID_PATTERN.test(buildId)) return undefined;
     const row = await selectBuildViews(this.db).where('b.algorithm_id', algorithmId).where('b.id', buildId.toLowerCase()).first();

@@ -61,6 +61,8 @@ export function createExecutionModule(deps: ExecutionDeps): ExecutionModule {
   const pool = new WorkerPool({
     maxWorkersPerKey: w.maxPerVersion,
     maxWorkersTotal: w.maxTotal,
+    maxBusyPerCaller: w.maxPerUser,
+    maxWaitingPerKey: w.maxWaitingPerVersion,
     idleTimeoutMs: w.idleTimeoutMs,
     workRoot: w.workRoot,
     callbackBaseUrl: baseUrl,
@@ -84,6 +86,8 @@ export function createExecutionModule(deps: ExecutionDeps): ExecutionModule {
   metrics.gauge('beacon_worker_pool_workers', 'Algorithm worker processes, starting or running', () => pool.stats().workers);
   metrics.gauge('beacon_worker_pool_busy', 'Algorithm workers running (or starting for) a call', () => pool.stats().busy);
   metrics.gauge('beacon_worker_pool_idle', 'Warm algorithm workers waiting for a call', () => pool.stats().idle);
+  metrics.gauge('beacon_worker_pool_waiting', 'Calls waiting for a worker', () => pool.stats().waiting);
+  metrics.gauge('beacon_background_runs', 'output=void runs in progress', () => service.backgroundCount());
 
   const service = new ExecutionService({
     store: new ExecutionStore(db),
@@ -91,6 +95,7 @@ export function createExecutionModule(deps: ExecutionDeps): ExecutionModule {
     sink,
     logger,
     counters: { executions: metrics.executions, insightsLost },
+    backgroundLimits: { perCaller: w.backgroundPerUser, total: w.backgroundTotal },
   });
   let closing: Promise<void> | undefined;
   return {

@@ -4,11 +4,13 @@
 // version). Express's non-strict routing accepts the Node TS client's trailing slash.
 import type { Request, Response } from 'express';
 import Joi from 'joi';
+import { badRequest, ErrorCode, tooManyRequests } from '../platform/errors';
 import { UUID_PATTERN } from '../platform/ids';
 import { route, type RouteDef } from '../platform/routes';
 import { decodeContentEncoding, parseInput } from './execution-input';
 import type { AlgorithmRef, ExecutionService, ExecutionTarget } from './execution-service';
 import { readRequestBody } from './request-body';
+import { RawJson } from './raw-json';
 import type { CallOutcome } from './worker-pool';
 import { workerInsightsRoute, type WorkerInsightsReceiver } from './worker-insights-route';
 
@@ -42,16 +44,20 @@ export function executionRoutes(service: ExecutionService, pool: WorkerInsightsR
   const execute = async (req: Request, res: Response) => {
     const ref = refFromParams(req.params as Record<string, string>);
     const q = req.query as unknown as ExecQuery;
-    const body = decodeContentEncoding(await readRequestBody(req, MAX_INPUT_BYTES), req.header('content-encoding'), MAX_INPUT_BYTES);
+    const body = await decodeContentEncoding(await readRequestBody(req, MAX_INPUT_BYTES), req.header('content-encoding'), MAX_INPUT_BYTES);
     const input = parseInput(req.header('content-type'), body);
     const target = await service.resolve(req.principal!, ref);
     const opts = { timeoutMs: Math.round(q.timeout * 1000), requestId: req.requestId, caller: req.principal! };
     if (q.output === 'void') {
+      service.runInBackground(target, input, opts); // throws the 429 when the caller's runs are at their bound
       res.json({ async: true, request_id: req.requestId });
-      service.runInBackground(target, input, opts);
       return;
     }
     const outcome = await service.run(target, input, opts);
+    if (outcome.kind === 'input-error') {
+      throw badRequest(outcome.message, outcome.reason === 'malformed' ? ErrorCode.MalformedJson : ErrorCode.InputValidationError);
+    }
+    if (outcome.kind === 'busy') throw tooManyRequests(outcome.message, outcome.retryAfterSeconds);
     send(res, outcome, target, q, req.requestId);
   };
   const opts = { body: 'none' as const, validate: { query: querySchema } };
@@ -63,7 +69,9 @@ export function executionRoutes(service: ExecutionService, pool: WorkerInsightsR
   ];
 }
 
-function send(res: Response, outcome: CallOutcome, target: ExecutionTarget, q: ExecQuery, requestId: string): void {
+type Answered = Exclude<CallOutcome, { kind: 'input-error' } | { kind: 'busy' }>;
+
+function send(res: Response, outcome: Answered, target: ExecutionTarget, q: ExecQuery, requestId: string): void {
   const metadata: Record<string, unknown> = { duration: Number((outcome.durationMs / 1000).toFixed(6)) };
   // stdout and stack traces show the algorithm's inside: owner only.
   if (q.stdout && target.isOwner) metadata.stdout = outcome.stdout;
@@ -74,6 +82,15 @@ function send(res: Response, outcome: CallOutcome, target: ExecutionTarget, q: E
     const error = { message, ...(target.isOwner && stacktrace !== undefined ? { stacktrace } : {}), error_type };
     // The clients only show an algorithm's message on a 2xx; output=raw documents 400.
     res.status(q.output === 'raw' ? 400 : 200).json({ error, metadata, request_id: requestId });
+    return;
+  }
+  if (outcome.result instanceof RawJson) {
+    // A large JSON result as its runner wrote it (validated): spliced, never parsed on this thread.
+    if (q.output === 'raw') res.type('application/json').send(outcome.result.text);
+    else {
+      const meta = JSON.stringify({ content_type: outcome.contentType, ...metadata });
+      res.type('application/json').send(`{"result":${outcome.result.text},"metadata":${meta},"request_id":${JSON.stringify(requestId)}}`);
+    }
     return;
   }
   if (q.output === 'raw') {

@@ -7,7 +7,7 @@
 // immutable, so their files are cached without expiry (bounded by count).
 import type { InsightsRecord, InsightsSink } from '../insights/insights-sink';
 import { aclAllows, type Principal } from '../platform/auth';
-import { ApiError, ErrorCode, badRequest, forbidden } from '../platform/errors';
+import { ApiError, ErrorCode, badRequest, forbidden, tooManyRequests } from '../platform/errors';
 import { newSessionId, UUID_PATTERN } from '../platform/ids';
 import type { Logger } from '../platform/logger';
 import type { ExecutionInput } from './execution-input';
@@ -47,6 +47,8 @@ export interface ExecutionServiceDeps {
     insightsLost: { inc(): void };
   };
   resolutionCacheMs?: number;
+  /** output=void runs held at once, per caller and in all; beyond them a 429. */
+  backgroundLimits?: { perCaller: number; total: number };
 }
 
 const MAX_CACHED_BUILDS = 256;
@@ -64,6 +66,7 @@ const label = (ref: AlgorithmRef): string => {
 
 export function outcomeLabel(o: CallOutcome): ExecutionOutcomeLabel {
   if (o.kind === 'result') return 'success';
+  if (o.kind !== 'error') return 'error';
   return o.error.error_type === 'TimeoutError' ? 'timeout' : 'error';
 }
 
@@ -71,6 +74,7 @@ export class ExecutionService {
   private readonly snapshots = new Map<string, Cached>();
   private readonly builds = new Map<string, Promise<BuildFiles | undefined>>();
   private readonly background = new Set<Promise<void>>();
+  private readonly backgroundBy = new Map<string, number>();
   private readonly cacheMs: number;
 
   constructor(private readonly deps: ExecutionServiceDeps) {
@@ -113,18 +117,45 @@ export class ExecutionService {
       { key: `${target.version.buildId}:${target.networkAccess}`, language, algoName: target.name, files: files.files, network: target.networkAccess },
       { contentType: input.contentType, data: input.data, timeoutMs: opts.timeoutMs, requestId: opts.requestId, caller: opts.caller, depth: 0, chain: [`${target.owner}/${target.name}`] },
     );
+    // Refused before any work (bad input, full queue): not an execution, nothing to record.
+    if (outcome.kind === 'input-error' || outcome.kind === 'busy') return outcome;
     this.deps.counters.executions.inc({ algorithm: `${target.owner}/${target.name}`, outcome: outcomeLabel(outcome) });
     if (target.version.insightsEnabled) await this.record(target, outcome, time, opts.requestId);
     return outcome;
   }
 
-  /** output=void: the caller already has its answer; the run (and its Insights record) continues here. */
+  /**
+   * output=void: the caller gets its answer at once; the run (and its Insights record) continues
+   * here. Held runs are bounded per caller and in all (each holds its input in memory): beyond the
+   * bound this throws a 429 before anything starts.
+   */
   runInBackground(target: ExecutionTarget, input: ExecutionInput, opts: RunOptions): void {
+    const limits = this.deps.backgroundLimits ?? { perCaller: 16, total: 64 };
+    const caller = opts.caller.userId; // background runs are bounded per user
+    const mine = this.backgroundBy.get(caller) ?? 0;
+    if (mine >= limits.perCaller) {
+      throw tooManyRequests(`This caller already has ${mine} background (output=void) runs in progress, the limit; retry once some finish.`, 1);
+    }
+    if (this.background.size >= limits.total) {
+      throw tooManyRequests(`The service already holds ${this.background.size} background (output=void) runs, the limit; retry later.`, 1);
+    }
+    this.backgroundBy.set(caller, mine + 1);
     const p: Promise<void> = this.run(target, input, opts)
-      .then(() => undefined)
+      .then((o) => {
+        if (o.kind === 'input-error' || o.kind === 'busy') this.deps.logger.warn({ requestId: opts.requestId, reason: o.message }, 'background execution refused');
+      })
       .catch((err: unknown) => this.deps.logger.error({ err, requestId: opts.requestId }, 'background execution failed'))
-      .finally(() => this.background.delete(p));
+      .finally(() => {
+        this.background.delete(p);
+        const left = (this.backgroundBy.get(caller) ?? 1) - 1;
+        if (left <= 0) this.backgroundBy.delete(caller);
+        else this.backgroundBy.set(caller, left);
+      });
     this.background.add(p);
+  }
+
+  backgroundCount(): number {
+    return this.background.size;
   }
 
   /** Resolves once every background run has finished. */

@@ -12,7 +12,8 @@ import { entryPath, type Language } from '../platform/language-catalogue';
 import { CallContexts, type CallContext } from './call-context';
 import { defaultRuntimesDir, runnerCommand } from './languages';
 import { INSIDE } from './sandbox-command';
-import { WorkerProcess, sweepUid, timeoutError, type AlgoError } from './worker-process';
+import { WorkerProcess, sweepUid, timeoutError, type AlgoError, type InputErrorReason } from './worker-process';
+import { sweepLeftovers } from './worker-leftovers';
 import { createWorkerSandbox, type NetworkAccess, type PoolSandbox, type WorkerSandbox } from './worker-sandbox';
 import { UidClaims } from './worker-uids';
 
@@ -25,17 +26,21 @@ export interface WorkerSpec {
 }
 export interface CallRequest {
   contentType: 'text' | 'json' | 'binary';
-  data: unknown; // text: string, json: any JSON value, binary: Buffer
+  data: Buffer; // the caller's bytes (text and json as UTF-8): the runner parses them, not Beacon
   timeoutMs: number;
   requestId: string;
-  caller?: Principal; // the authenticated top-level caller
+  caller?: Principal; // the authenticated top-level caller; its userId is the unit of fair share
   depth?: number;
   chain?: string[];
 }
 type Common = { stdout: string; durationMs: number; sessionId: string; metrics: ReportedMetrics };
 export type CallOutcome =
   | ({ kind: 'result'; contentType: 'text' | 'json' | 'binary'; result: unknown } & Common)
-  | ({ kind: 'error'; error: AlgoError } & Common);
+  | ({ kind: 'error'; error: AlgoError } & Common)
+  // The runner refused the input before calling the algorithm (a 400 for the caller).
+  | ({ kind: 'input-error'; reason: InputErrorReason; message: string } & Common)
+  // Too many calls already wait for this version's workers (a 429 for the caller).
+  | ({ kind: 'busy'; message: string; retryAfterSeconds: number } & Common);
 export interface WorkerPoolOptions {
   maxWorkersPerKey: number;
   maxWorkersTotal: number;
@@ -48,6 +53,10 @@ export interface WorkerPoolOptions {
   maxOutputBytes: number; // stdout+stderr kept per call (the rest is counted and dropped), and
   //                          the largest serialised result (TooLargeError) unless maxResultBytes
   maxResultBytes?: number; // e.g. 15 MiB, Algorithmia's documented output limit
+  maxWaitingPerKey?: number; // calls queued per version beyond its workers (default 64); more get 'busy'
+  maxBusyPerCaller?: number; // workers one caller may hold at once (default: all of maxWorkersTotal)
+  maxInputBytes?: number; // the runners' JSON size limit (default 10 MiB)
+  maxInputDepth?: number; // the runners' JSON nesting limit (default 512)
   runAsUid?: boolean;
   uidRange?: [number, number]; // default 70000-79999
   uidClaimDir?: string; // host-wide claims on uids (default /run/beacon-worker-uids)
@@ -71,9 +80,11 @@ interface Slot {
   sandbox?: WorkerSandbox;
   state: 'reserved' | 'idle' | 'busy';
   idleTimer?: NodeJS.Timeout;
+  caller?: string; // the user id holding the slot (busy or being started): counts against their share
 }
 interface Waiter {
   spec: WorkerSpec;
+  caller: string | undefined;
   grant(slot: Slot | Error | undefined): void; // undefined: the pool closed
 }
 
@@ -84,11 +95,15 @@ export class WorkerPool {
   private readonly uids: UidClaims;
   private readonly disposals = new Set<Promise<void>>();
   private readonly runAsUid: boolean;
+  private readonly maxWaitingPerKey: number;
+  private readonly maxBusyPerCaller: number; // one caller's share of the total
   private closed = false;
   private rootReady?: Promise<void>;
 
   constructor(private readonly opts: WorkerPoolOptions) {
     this.runAsUid = opts.runAsUid ?? process.getuid?.() === 0;
+    this.maxWaitingPerKey = opts.maxWaitingPerKey ?? 64;
+    this.maxBusyPerCaller = Math.min(opts.maxBusyPerCaller ?? opts.maxWorkersTotal, opts.maxWorkersTotal);
     const [low, high] = opts.uidRange ?? [70000, 79999];
     this.uids = new UidClaims(opts.uidClaimDir ?? '/run/beacon-worker-uids', low, high);
   }
@@ -97,65 +112,83 @@ export class WorkerPool {
     const started = Date.now();
     const deadline = started + req.timeoutMs;
     const label = `${Number((req.timeoutMs / 1000).toFixed(3))} s`;
-    const fail = (error: AlgoError, extra: Partial<Common> = {}): CallOutcome => ({
-      kind: 'error', error, stdout: '', durationMs: Date.now() - started, sessionId: '', metrics: {}, ...extra,
-    });
+    const common = (extra: Partial<Common> = {}): Common => ({ stdout: '', durationMs: Date.now() - started, sessionId: '', metrics: {}, ...extra });
+    const fail = (error: AlgoError, extra: Partial<Common> = {}): CallOutcome => ({ kind: 'error', error, ...common(extra) });
     if (this.closed) return fail({ message: 'the worker pool is shut down', error_type: 'SystemError' });
     if (this.opts.refuse) return fail({ message: this.opts.refuse, error_type: 'SystemError' });
 
-    let slot: Slot | Error | undefined;
+    const caller = req.caller?.userId;
+    let slot: Slot | undefined;
+    let keep = false; // whether the slot goes back to the pool: anything that is not a clean end discards it
     try {
-      slot = this.tryAcquire(spec) ?? (await this.waitForSlot(spec, deadline));
-    } catch (e) {
-      slot = e as Error;
-    }
-    if (slot instanceof Error) return fail({ message: `could not create a worker: ${slot.message}`, error_type: 'SystemError' });
-    if (!slot) {
-      if (this.closed) return fail({ message: 'the worker pool is shut down', error_type: 'SystemError' });
-      return fail({ ...timeoutError(label), message: `algorithm timed out after ${label} (waiting for a free worker)` });
-    }
-    if (slot.state === 'reserved') {
+      let got: Slot | Error | undefined;
       try {
-        this.rootReady ??= this.prepareRoot();
-        await this.rootReady;
+        got = this.tryAcquire(spec, caller);
+        if (!got) {
+          if (this.waitingFor(spec.key) >= this.maxWaitingPerKey) {
+            const message = `all ${this.opts.maxWorkersPerKey} workers of this algorithm version are busy and ${this.maxWaitingPerKey} calls are already waiting; retry later`;
+            return { kind: 'busy', message, retryAfterSeconds: 1, ...common() };
+          }
+          got = await this.waitForSlot(spec, caller, deadline);
+        }
       } catch (e) {
-        this.rootReady = undefined;
-        this.discard(slot);
-        return fail({ message: `could not prepare ${this.opts.workRoot}: ${(e as Error).message}`, error_type: 'SystemError' });
+        got = e as Error;
       }
-      const start = await slot.worker.start(deadline, label);
-      if (!start.ok) {
-        this.discard(slot);
-        return fail(start.error, { stdout: start.stdout, sessionId: slot.sessionId });
+      if (got instanceof Error) return fail({ message: `could not create a worker: ${got.message}`, error_type: 'SystemError' });
+      if (!got) {
+        if (this.closed) return fail({ message: 'the worker pool is shut down', error_type: 'SystemError' });
+        return fail({ ...timeoutError(label), message: `algorithm timed out after ${label} (${this.waitReason(caller)})` });
       }
-      slot.state = 'busy';
-      if (spec.language === 'r') slot.sandbox?.adoptRunnerHelpers();
-    }
+      slot = got;
+      slot.caller = caller;
+      if (slot.state === 'reserved') {
+        try {
+          this.rootReady ??= this.prepareRoot();
+          await this.rootReady;
+        } catch (e) {
+          this.rootReady = undefined;
+          return fail({ message: `could not prepare ${this.opts.workRoot}: ${(e as Error).message}`, error_type: 'SystemError' });
+        }
+        const start = await slot.worker.start(deadline, label);
+        if (!start.ok) return fail(start.error, { stdout: start.stdout, sessionId: slot.sessionId });
+        slot.state = 'busy';
+        if (spec.language === 'r') slot.sandbox?.adoptRunnerHelpers();
+      }
 
-    const ctx = this.calls.start({ requestId: req.requestId, sessionId: slot.sessionId, caller: req.caller, depth: req.depth ?? 0, chain: req.chain ?? [] });
-    // The kernel may kill any process of the worker (a child, say) at its memory limit: the whole
-    // worker goes, and the call gets the documented out-of-memory error.
-    const worker = slot.worker;
-    const oom = slot.sandbox?.watchMemory(() => worker.kill());
-    let run: Awaited<ReturnType<WorkerProcess['run']>>;
-    try {
-      run = await worker.run({ contentType: req.contentType, data: req.data, api: `${this.apiBase()}/worker/${ctx.token}` }, deadline, label);
+      const ctx = this.calls.start({ requestId: req.requestId, sessionId: slot.sessionId, caller: req.caller, depth: req.depth ?? 0, chain: req.chain ?? [] });
+      // The kernel may kill any process of the worker (a child, say) at its memory limit: the whole
+      // worker goes, and the call gets the documented out-of-memory error.
+      const worker = slot.worker;
+      const oom = slot.sandbox?.watchMemory(() => worker.kill());
+      let run: Awaited<ReturnType<WorkerProcess['run']>>;
+      try {
+        run = await worker.run({ contentType: req.contentType, data: req.data, api: `${this.apiBase()}/worker/${ctx.token}` }, deadline, label);
+      } finally {
+        this.calls.end(ctx); // from here on the call's token is refused
+      }
+      if (oom?.stop()) {
+        worker.kill();
+        run = { kind: 'error', error: { message: 'algorithm ran out of memory', error_type: 'OutOfMemoryError' }, stdout: run.stdout, durationMs: run.durationMs };
+      }
+      const metrics = ctx.metrics;
+      // Between calls only the runner may live: whatever the call started is killed.
+      const clean = slot.worker.state === 'ready' && (!slot.sandbox || (await slot.sandbox.clean()));
+      keep = clean && slot.worker.state === 'ready' && !this.closed;
+      if (this.closed && run.kind === 'error') {
+        return { ...run, error: { message: 'the worker pool shut down during the call', error_type: 'SystemError' }, sessionId: slot.sessionId, metrics };
+      }
+      return { ...run, sessionId: slot.sessionId, metrics };
+    } catch (e) {
+      // A fault of Beacon's own (a bug, a throw in a dependency): the call fails, the slot does not leak.
+      this.opts.logger?.warn({ err: (e as Error).message, requestId: req.requestId }, 'worker call failed');
+      return fail({ message: 'the worker call failed', error_type: 'SystemError' }, { sessionId: slot?.sessionId ?? '' });
     } finally {
-      this.calls.end(ctx); // from here on the call's token is refused
+      if (slot) {
+        slot.caller = undefined;
+        if (keep) this.release(slot);
+        else this.discard(slot);
+      }
     }
-    if (oom?.stop()) {
-      worker.kill();
-      run = { kind: 'error', error: { message: 'algorithm ran out of memory', error_type: 'OutOfMemoryError' }, stdout: run.stdout, durationMs: run.durationMs };
-    }
-    const metrics = ctx.metrics;
-    // Between calls only the runner may live: whatever the call started is killed.
-    const clean = slot.worker.state === 'ready' && (!slot.sandbox || (await slot.sandbox.clean()));
-    if (clean && slot.worker.state === 'ready' && !this.closed) this.release(slot);
-    else this.discard(slot);
-    if (this.closed && run.kind === 'error') {
-      return { ...run, error: { message: 'the worker pool shut down during the call', error_type: 'SystemError' }, sessionId: slot.sessionId, metrics };
-    }
-    return { ...run, sessionId: slot.sessionId, metrics };
   }
 
   reportInsights(token: string, body: unknown): { status: 200 | 400 | 404; message?: string } {
@@ -175,14 +208,19 @@ export class WorkerPool {
     return this.calls.get(token);
   }
 
-  stats(): { workers: number; busy: number; idle: number; perKey: Record<string, number> } {
+  stats(): { workers: number; busy: number; idle: number; waiting: number; perKey: Record<string, number> } {
     const perKey: Record<string, number> = {};
     let idle = 0;
     for (const s of this.slots) {
       perKey[s.key] = (perKey[s.key] ?? 0) + 1;
       if (s.state === 'idle') idle++;
     }
-    return { workers: this.slots.size, busy: this.slots.size - idle, idle, perKey };
+    return { workers: this.slots.size, busy: this.slots.size - idle, idle, waiting: this.queue.length, perKey };
+  }
+
+  /** Start-up recovery (worker-leftovers.ts): folders and uid claims left by a crashed run. */
+  sweepLeftovers(): Promise<{ folders: number; uids: number }> {
+    return sweepLeftovers(this.opts.workRoot, this.runAsUid ? this.uids : undefined);
   }
 
   async close(): Promise<void> {
@@ -195,8 +233,25 @@ export class WorkerPool {
 
   // ---- scheduling --------------------------------------------------------------------------
 
-  private tryAcquire(spec: WorkerSpec): Slot | undefined {
+  private busyOf(caller: string | undefined): number {
+    return caller === undefined ? 0 : [...this.slots].filter((s) => s.caller === caller).length;
+  }
+
+  private waitingFor(key: string): number {
+    return this.queue.filter((w) => w.spec.key === key).length;
+  }
+
+  private waitReason(caller: string | undefined): string {
+    if (caller !== undefined && this.busyOf(caller) >= this.maxBusyPerCaller) {
+      return `waiting for a free worker: this caller already uses its share of ${this.maxBusyPerCaller} of the ${this.opts.maxWorkersTotal} workers`;
+    }
+    return 'waiting for a free worker';
+  }
+
+  private tryAcquire(spec: WorkerSpec, caller: string | undefined): Slot | undefined {
     if (this.closed) return undefined;
+    // Fair share: a caller at its share waits, even when capacity is free, so others always get some.
+    if (caller !== undefined && this.busyOf(caller) >= this.maxBusyPerCaller) return undefined;
     const mine = [...this.slots].filter((s) => s.key === spec.key);
     const idle = mine.find((s) => s.state === 'idle');
     if (idle) {
@@ -220,10 +275,11 @@ export class WorkerPool {
     }
   }
 
-  private waitForSlot(spec: WorkerSpec, deadline: number): Promise<Slot | Error | undefined> {
+  private waitForSlot(spec: WorkerSpec, caller: string | undefined, deadline: number): Promise<Slot | Error | undefined> {
     return new Promise((resolve) => {
       const waiter: Waiter = {
         spec,
+        caller,
         grant: (slot) => {
           clearTimeout(timer);
           resolve(slot);
@@ -243,12 +299,15 @@ export class WorkerPool {
     for (let i = 0; i < this.queue.length; ) {
       let slot: Slot | Error | undefined;
       try {
-        slot = this.tryAcquire(this.queue[i].spec);
+        slot = this.tryAcquire(this.queue[i].spec, this.queue[i].caller);
       } catch (e) {
         slot = e as Error;
       }
-      if (slot) this.queue.splice(i, 1)[0].grant(slot);
-      else i++;
+      if (slot) {
+        // Marked at once: the caller's share counts this slot before its call resumes.
+        if (!(slot instanceof Error)) slot.caller = this.queue[i].caller;
+        this.queue.splice(i, 1)[0].grant(slot);
+      } else i++;
     }
   }
 
@@ -303,6 +362,9 @@ export class WorkerPool {
       HOME: visibleWorkDir,
       LANG: 'C.UTF-8',
       ALGORITHMIA_API: `${this.apiBase()}/worker/outside-a-call`,
+      // The limits the runner holds the caller's JSON to before the algorithm sees it.
+      BEACON_MAX_INPUT_BYTES: String(this.opts.maxInputBytes ?? 10 * 1024 * 1024),
+      BEACON_MAX_INPUT_DEPTH: String(this.opts.maxInputDepth ?? 512),
       ...runner.env,
     };
     const boxed = sb && createWorkerSandbox(sb, {

@@ -2,8 +2,11 @@
 // speaks the line protocol and kills the process tree.
 //
 // Protocol (the runners under runtimes/ implement the other side):
-//   stdin  one JSON request per line: {"id", "content_type": "text"|"json"|"binary", "data"}
-//          (binary data is base64)
+//   stdin  per request a header line {"id", "content_type": "text"|"json"|"binary", "length": n}
+//          followed by exactly n bytes: the caller's input as it arrived (text and json as UTF-8).
+//          Beacon never parses the caller's JSON: the runner does, with depth and size limits, and
+//          answers {"id", "input_error": {"message", "reason": "too_deep"|"too_large"|"malformed"}}
+//          before calling the algorithm when the input breaks them.
 //   fd 3   one JSON reply per line: first {"ready": true} or {"ready": false, "error"}, then one
 //          {"id", "content_type", "result"} or {"id", "error": {"message","stacktrace","error_type"}}
 //          per request. A separate descriptor, so whatever the algorithm prints cannot corrupt it.
@@ -16,6 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { chmod, chown, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeSourceTree } from '../platform/source-tree';
+import { isJsonValueAsync, RawJson } from './raw-json';
 import { BoundedOutput, LineReader, MarkerScanner, toBuffer } from './worker-streams';
 
 export interface AlgoError {
@@ -44,10 +48,12 @@ export interface WorkerLaunch {
 export type StartResult = { ok: true } | { ok: false; error: AlgoError; stdout: string };
 export type RunResult =
   | { kind: 'result'; contentType: 'text' | 'json' | 'binary'; result: unknown; stdout: string; durationMs: number }
-  | { kind: 'error'; error: AlgoError; stdout: string; durationMs: number };
+  | { kind: 'error'; error: AlgoError; stdout: string; durationMs: number }
+  | { kind: 'input-error'; reason: InputErrorReason; message: string; stdout: string; durationMs: number };
+export type InputErrorReason = 'too_deep' | 'too_large' | 'malformed';
 export interface RunRequest {
   contentType: 'text' | 'json' | 'binary';
-  data: unknown;
+  data: Buffer; // the caller's bytes; text and json as UTF-8
   /** ALGORITHMIA_API for this call alone (it carries the call's token); the runner sets it. */
   api?: string;
 }
@@ -60,6 +66,9 @@ interface Waiting {
 }
 
 const MARKER_GRACE_MS = 1000; // how long to wait for output markers once the reply is in
+// The runners write a JSON result as {"id": "<uuid>", "content_type": "json", "result": <value>}.
+const JSON_RESULT_HEAD = /^\{"id": ?"([0-9a-f-]{36})", ?"content_type": ?"json", ?"result": ?/;
+const RAW_RESULT_MIN_CHARS = 64 * 1024; // smaller results are parsed: cheap, and simpler for callers
 
 export function timeoutError(timeoutLabel: string): AlgoError {
   return { message: `algorithm timed out after ${timeoutLabel}`, error_type: 'TimeoutError' };
@@ -135,7 +144,6 @@ export class WorkerProcess {
     const id = randomUUID();
     this.output = new BoundedOutput(this.launch.maxStdoutBytes);
     for (const s of this.scanners) s.arm(`\x1ebeacon-end:${id}\x1e`);
-    const data = req.contentType === 'binary' ? toBuffer(req.data).toString('base64') : req.data;
     const started = performance.now();
 
     return new Promise((resolve) => {
@@ -154,7 +162,11 @@ export class WorkerProcess {
       };
       const fromReply = () => {
         const msg = reply as Reply;
-        if (msg.error) finish({ kind: 'error', error: this.relativePaths(msg.error as AlgoError), ...common() });
+        const inputError = msg.input_error as { message?: unknown; reason?: unknown } | undefined;
+        if (inputError) {
+          const reason = (['too_deep', 'too_large', 'malformed'] as const).find((r) => r === inputError.reason) ?? 'malformed';
+          finish({ kind: 'input-error', reason, message: String(inputError.message ?? 'invalid input'), ...common() });
+        } else if (msg.error) finish({ kind: 'error', error: this.relativePaths(msg.error as AlgoError), ...common() });
         else finish({ kind: 'result', contentType: msg.content_type as 'text' | 'json' | 'binary', result: msg.result, ...common() });
       };
       const timer = setTimeout(() => {
@@ -180,8 +192,16 @@ export class WorkerProcess {
           finish({ kind: 'error', error: e, ...out });
         },
       };
-      const line = JSON.stringify({ id, content_type: req.contentType, data: data ?? null, ...(req.api ? { algorithmia_api: req.api } : {}) });
-      this.child?.stdin?.write(`${line}\n`);
+      try {
+        const data = toBuffer(req.data);
+        const head = JSON.stringify({ id, content_type: req.contentType, length: data.length, ...(req.api ? { algorithmia_api: req.api } : {}) });
+        this.child?.stdin?.write(`${head}\n`);
+        this.child?.stdin?.write(data);
+      } catch (e) {
+        // Whatever cannot be sent ends this call and this worker (it may hold half a request).
+        this.kill();
+        finish({ kind: 'error', error: { message: `could not send the input to the worker: ${(e as Error).message}`, error_type: 'SystemError' }, ...common() });
+      }
     });
   }
 
@@ -297,6 +317,19 @@ export class WorkerProcess {
   }
 
   private onReplyLine(line: string): void {
+    // A large JSON result is validated and kept as text (raw-json.ts), never parsed here.
+    const head = line.length > RAW_RESULT_MIN_CHARS ? JSON_RESULT_HEAD.exec(line.slice(0, 160)) : null;
+    if (head) {
+      const end = line.trimEnd().length - 1; // the reply's closing brace
+      const waiting = this.waiting;
+      // Checked in slices: the event loop serves other calls meanwhile.
+      void isJsonValueAsync(line, head[0].length, end).then((valid) => {
+        if (this.waiting !== waiting) return; // the call ended meanwhile (timeout, exit)
+        if (!valid || line.charCodeAt(end) !== 0x7d) return this.fail({ message: 'the worker sent an invalid protocol line', error_type: 'SystemError' });
+        waiting?.onReply({ id: head[1], content_type: 'json', result: new RawJson(line.slice(head[0].length, end)) });
+      });
+      return;
+    }
     let msg: Reply;
     try {
       msg = JSON.parse(line) as Reply;

@@ -82,5 +82,6 @@ export class LineReader {
 export function toBuffer(data: unknown): Buffer {
   if (Buffer.isBuffer(data)) return data;
   if (data instanceof Uint8Array) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.from(typeof data === 'string' ? data : '');
+  if (typeof data === 'string') return Buffer.from(data);
+  throw new TypeError(`input must be bytes, not ${data === null ? 'null' : typeof data}`);
 }

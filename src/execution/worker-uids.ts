@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -23,6 +23,26 @@ export class UidClaims {
       if (this.tryClaim(uid)) return uid;
     }
     return undefined;
+  }
+
+  /** Claims left by processes that are gone (a crashed Beacon): their uids may still run processes. */
+  stale(): number[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return [];
+    }
+    return names
+      .map(Number)
+      .filter((uid) => Number.isInteger(uid) && uid >= this.low && uid <= this.high)
+      .filter((uid) => {
+        try {
+          return !isAlive(Number(readFileSync(join(this.dir, String(uid), 'owner'), 'utf8')));
+        } catch {
+          return false;
+        }
+      });
   }
 
   release(uid: number): void {

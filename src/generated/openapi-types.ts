@@ -28,7 +28,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness (database reachable, not shutting down; reports the Insights sink) */
+        /**
+         * Readiness (database reachable, not shutting down)
+         * @description Open to probes: without credentials the answer is only `{"status"}`. With a PlatformAdminKey (or on the separate METRICS_PORT listener) it also carries `checks` and the Insights sink's state, which may name the broker and its last error.
+         */
         get: operations["getReadiness"];
         put?: never;
         post?: never;
@@ -45,7 +48,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics */
+        /**
+         * Prometheus metrics (PlatformAdminKey; or keyless on METRICS_PORT)
+         * @description Metrics name algorithms (including private ones), so on the API port they need a PlatformAdminKey. Set METRICS_PORT (and METRICS_HOST, loopback by default) to serve them without a key on a separate listener for a Prometheus scraper.
+         */
         get: operations["getMetrics"];
         put?: never;
         post?: never;
@@ -735,7 +741,7 @@ export interface components {
         Readiness: {
             /** @enum {string} */
             status: "ready" | "not ready";
-            checks: {
+            checks?: {
                 [key: string]: string;
             };
             insights?: unknown;
@@ -1286,6 +1292,8 @@ export interface operations {
                     "text/plain": string;
                 };
             };
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
         };
     };
     listUsers: {
@@ -2138,7 +2146,7 @@ export interface operations {
                     "application/octet-stream": string;
                 };
             };
-            /** @description Bad input (invalid JSON, query option or version), or with `output=raw` an error raised by the algorithm */
+            /** @description Bad input (invalid JSON, `input too deeply nested`, `input too large`, a query option or version), or with `output=raw` an error raised by the algorithm. The caller's JSON is parsed by the worker's runtime, within BEACON's depth limit (512 levels; 200 in R) and size limit, before the algorithm runs. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2152,6 +2160,16 @@ export interface operations {
             404: components["responses"]["Error"];
             413: components["responses"]["Error"];
             415: components["responses"]["Error"];
+            /** @description Too many calls already wait for this version's workers (WORKER_MAX_WAITING_PER_VERSION), or the caller (BACKGROUND_MAX_PER_USER) or the service (BACKGROUND_MAX_TOTAL) holds its limit of output=void runs. Retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database is unavailable and the call could not be resolved; try again shortly */
             503: {
                 headers: {
@@ -2207,7 +2225,7 @@ export interface operations {
                     "application/octet-stream": string;
                 };
             };
-            /** @description Bad input (invalid JSON, query option or version), or with `output=raw` an error raised by the algorithm */
+            /** @description Bad input (invalid JSON, `input too deeply nested`, `input too large`, a query option or version), or with `output=raw` an error raised by the algorithm. The caller's JSON is parsed by the worker's runtime, within BEACON's depth limit (512 levels; 200 in R) and size limit, before the algorithm runs. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2221,6 +2239,16 @@ export interface operations {
             404: components["responses"]["Error"];
             413: components["responses"]["Error"];
             415: components["responses"]["Error"];
+            /** @description Too many calls already wait for this version's workers (WORKER_MAX_WAITING_PER_VERSION), or the caller (BACKGROUND_MAX_PER_USER) or the service (BACKGROUND_MAX_TOTAL) holds its limit of output=void runs. Retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database is unavailable and the call could not be resolved; try again shortly */
             503: {
                 headers: {
@@ -2273,7 +2301,7 @@ export interface operations {
                     "application/octet-stream": string;
                 };
             };
-            /** @description Bad input (invalid JSON, query option or version), or with `output=raw` an error raised by the algorithm */
+            /** @description Bad input (invalid JSON, `input too deeply nested`, `input too large`, a query option or version), or with `output=raw` an error raised by the algorithm. The caller's JSON is parsed by the worker's runtime, within BEACON's depth limit (512 levels; 200 in R) and size limit, before the algorithm runs. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2287,6 +2315,16 @@ export interface operations {
             404: components["responses"]["Error"];
             413: components["responses"]["Error"];
             415: components["responses"]["Error"];
+            /** @description Too many calls already wait for this version's workers (WORKER_MAX_WAITING_PER_VERSION), or the caller (BACKGROUND_MAX_PER_USER) or the service (BACKGROUND_MAX_TOTAL) holds its limit of output=void runs. Retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database is unavailable and the call could not be resolved; try again shortly */
             503: {
                 headers: {

@@ -21,6 +21,7 @@ export function errorHandler(logger: Logger) {
       return;
     }
     res.status(apiErr.status);
+    for (const [name, value] of Object.entries(apiErr.headers ?? {})) res.setHeader(name, value);
     if (apiErr.plainBody !== undefined) {
       res.json(apiErr.plainBody);
       return;
@@ -38,6 +39,7 @@ export function errorHandler(logger: Logger) {
 
 function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
+  if (err instanceof URIError) return new ApiError(400, ErrorCode.InvalidRequest, 'Malformed percent-encoding in the request.');
   const bp = err as BodyParserError;
   switch (bp?.type) {
     case 'entity.parse.failed':

@@ -22,6 +22,7 @@ export const ErrorCode = {
   InvalidLimit: 5003,
   ConfigEntryNotFound: 5004,
   ServiceUnavailable: 5006,
+  TooManyRequests: 5007,
   InputValidationError: 6001,
   PayloadTooLarge: 6002,
   UnsupportedMediaType: 6003,
@@ -40,6 +41,8 @@ export class ApiError extends Error {
     readonly details?: FieldDetail[],
     /** When set, sent instead of the object form (Algorithmia's `{"error":"No such algorithm"}`). */
     readonly plainBody?: unknown,
+    /** Response headers that belong to the error (Retry-After on a 429). */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -53,6 +56,9 @@ export const unauthenticated = (message = 'authorization required') =>
 export const forbidden = (message = 'Caller is not authorized to perform the operation.') =>
   new ApiError(403, ErrorCode.NotAuthorized, message);
 export const notFound = (message: string, code: number) => new ApiError(404, code, message);
+/** A bounded queue is full: the caller may retry after the given seconds. */
+export const tooManyRequests = (message: string, retryAfterSeconds: number) =>
+  new ApiError(429, ErrorCode.TooManyRequests, message, undefined, undefined, { 'Retry-After': String(retryAfterSeconds) });
 export const conflict = (message: string, code: number) => new ApiError(409, code, message);
 
 /** Postgres unique violation: the database decides races, code translates them where they enter. */

@@ -1,3 +1,8 @@
+// Probes and metrics. /healthz and the bare /readyz status are open (load balancers and kubelets
+// call them without credentials). What reveals the inside (the checks, the Insights relay's last
+// error, /metrics with algorithm names) needs a PlatformAdminKey, or is served on the separate,
+// loopback-only metrics listener (METRICS_PORT/METRICS_HOST) where no key is asked.
+import type { Request } from 'express';
 import { type Db, pingDatabase } from './db';
 import type { Metrics } from './metrics';
 import { route, type RouteDef } from './routes';
@@ -7,6 +12,31 @@ export interface HealthDeps {
   metrics: Metrics;
   isShuttingDown: () => boolean;
   sinkStatus: () => Promise<unknown> | unknown;
+  /** Whether the request carries a PlatformAdminKey (never throws). */
+  isAdmin: (req: Request) => Promise<boolean>;
+}
+
+/** The readiness answer; the detail only for those who may see it. */
+export async function readiness(d: Omit<HealthDeps, 'isAdmin'>, detail: boolean): Promise<{ status: number; body: Record<string, unknown> }> {
+  const checks: Record<string, string> = {};
+  let ready = !d.isShuttingDown();
+  checks.shutdown = ready ? 'no' : 'in progress';
+  try {
+    await pingDatabase(d.db);
+    checks.database = 'ok';
+  } catch {
+    checks.database = 'unreachable';
+    ready = false;
+  }
+  const status = ready ? 'ready' : 'not ready';
+  if (!detail) return { status: ready ? 200 : 503, body: { status } };
+  let insights: unknown;
+  try {
+    insights = await d.sinkStatus();
+  } catch {
+    insights = { error: 'status unavailable' };
+  }
+  return { status: ready ? 200 : 503, body: { status, checks, insights } };
 }
 
 export function healthRoutes(d: HealthDeps): RouteDef[] {
@@ -15,27 +45,13 @@ export function healthRoutes(d: HealthDeps): RouteDef[] {
     route('get', '/healthz', 'public', (_req, res) => {
       res.json({ status: 'ok' });
     }),
-    // Ready: not shutting down and the database answers; reports the Insights sink's state.
-    route('get', '/readyz', 'public', async (_req, res) => {
-      const checks: Record<string, string> = {};
-      let ready = !d.isShuttingDown();
-      checks.shutdown = ready ? 'no' : 'in progress';
-      try {
-        await pingDatabase(d.db);
-        checks.database = 'ok';
-      } catch {
-        checks.database = 'unreachable';
-        ready = false;
-      }
-      let insights: unknown;
-      try {
-        insights = await d.sinkStatus();
-      } catch {
-        insights = { error: 'status unavailable' };
-      }
-      res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks, insights });
+    // Ready: not shutting down and the database answers. Checks and the Insights sink's state
+    // only with a PlatformAdminKey.
+    route('get', '/readyz', 'public', async (req, res) => {
+      const r = await readiness(d, await d.isAdmin(req));
+      res.status(r.status).json(r.body);
     }),
-    route('get', '/metrics', 'public', async (_req, res) => {
+    route('get', '/metrics', 'admin', async (_req, res) => {
       res.setHeader('Content-Type', d.metrics.registry.contentType);
       res.send(await d.metrics.registry.metrics());
     }),

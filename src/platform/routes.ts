@@ -1,6 +1,7 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response, Router } from 'express';
 import type Joi from 'joi';
 import { type AuthLevel, type Authenticator, requireLevel } from './auth';
+import { checkBody, checkJsonShape, DEFAULT_BODY_LIMITS, type BodyLimits } from './text-hygiene';
 import { validate } from './validate';
 
 /**
@@ -15,6 +16,8 @@ export interface RouteDef {
   body?: 'json' | 'none';
   /** Overrides the JSON size limit for this route (e.g. whole source trees), as '12mb'. */
   bodyLimit?: string;
+  /** Structure bounds of the JSON body, checked before joi (defaults: DEFAULT_BODY_LIMITS). */
+  bodyShape?: Partial<BodyLimits>;
   validate?: { params?: Joi.Schema; query?: Joi.Schema; body?: Joi.Schema };
   handler: (req: Request, res: Response) => unknown;
 }
@@ -38,11 +41,19 @@ export function route(
 
 export function mountRoutes(routes: RouteDef[], opts: RouteOptions): Router {
   const router = Router();
-  const json = express.json({ type: () => true, limit: opts.jsonLimit, strict: false });
+  // The raw bytes' shape is checked before JSON.parse runs (verify is called with them first).
+  const jsonParser = (limit: string, shape: BodyLimits) =>
+    express.json({ type: () => true, limit, strict: false, verify: (_req, _res, buf) => checkJsonShape(buf, shape) });
   for (const def of routes) {
     const chain: RequestHandler[] = [authenticate(def.auth, opts.authenticator)];
     const bodyKind = def.body ?? (def.method === 'get' || def.method === 'delete' ? 'none' : 'json');
-    if (bodyKind === 'json') chain.push(def.bodyLimit ? express.json({ type: () => true, limit: def.bodyLimit, strict: false }) : json, emptyBodyAsObject);
+    if (bodyKind === 'json') {
+      const shape = { ...DEFAULT_BODY_LIMITS, ...def.bodyShape };
+      chain.push(jsonParser(def.bodyLimit ?? opts.jsonLimit, shape), emptyBodyAsObject, (req, _res, next) => {
+        checkBody(req.body, shape);
+        next();
+      });
+    }
     if (def.validate) chain.push(validate(def.validate));
     chain.push(async (req, res) => {
       await def.handler(req, res);

@@ -94,7 +94,7 @@ describe('fault: PostgreSQL restarted during load', () => {
 
 /** beacon_execution_insights_lost_total from /metrics: payloads the sink refused while answering 200. */
 async function insightsLostCounter(url: string): Promise<number> {
-  const r = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) });
+  const r = await fetch(`${url}/metrics`, { headers: { Authorization: `Simple ${ADMIN_KEY}` }, signal: AbortSignal.timeout(10_000) });
   const m = /^beacon_execution_insights_lost_total(?:\{[^}]*\})? (\d+)/m.exec(await r.text());
   return m ? Number(m[1]) : 0;
 }

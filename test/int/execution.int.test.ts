@@ -495,7 +495,7 @@ describe('algorithm failures', () => {
 
 describe('metrics', () => {
   test('executions are counted by algorithm and outcome; worker pool gauges are exported', async () => {
-    const res = await t.request.get('/metrics');
+    const res = await t.request.get('/metrics').set('Authorization', `Simple ${ADMIN_KEY}`);
     assert.match(res.text, /beacon_executions_total\{algorithm="alice\/multi",outcome="success"\} \d+/);
     assert.match(res.text, /beacon_executions_total\{algorithm="alice\/multi",outcome="error"\} \d+/);
     assert.match(res.text, /beacon_worker_pool_workers \d+/);

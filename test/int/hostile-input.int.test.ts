@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app';
 import { assertErrorShape, spec } from '../support/openapi';
-import { hostileValue, mutatedArbitrary } from '../support/schema-arbitrary';
+import { hostileValue, mutatedArbitrary, validArbitrary } from '../support/schema-arbitrary';
 
 // Property-based hostile input: requests generated from openapi.yaml for every operation, with a
 // fixed seed and a bounded number of cases. Never a 5xx; every error in the documented shape;
@@ -86,6 +86,25 @@ const pathValue = (name: string) =>
     { weight: 3, arbitrary: hostileValue.map((v) => String(typeof v === 'object' ? JSON.stringify(v)?.slice(0, 50) : v)) },
   );
 
+// Text that PostgreSQL cannot store or UTF-8 cannot encode, and percent-encodings that do not decode:
+// placed raw in a path segment, appended to every string of a JSON body, or sent as escapes in raw JSON.
+const MALFORMED_SEGMENTS = ['%FF', '%ED%A0%80', '%00', 'a%00b', '%C0%AF', '%E2%82', '%', '%zz'];
+const POISON = ['\u0000', 'a\u0000b', '\ud800', 'x\udc00y', '\udbff'];
+const POISONED_JSON = [
+  '{"name":"a\\u0000","details":{"label":"x"}}',
+  '{"details":{"summary":"\\ud800"}}',
+  '{"files":{"src/a.py":"\\u0000"}}',
+  '{"username":"bob","fullname":"\\udc00"}',
+  '{"key_label":"k\\u0000"}',
+];
+
+function poisonStrings(v: unknown, poison: string): unknown {
+  if (typeof v === 'string') return v + poison;
+  if (Array.isArray(v)) return v.map((x) => poisonStrings(x, poison));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, poisonStrings(x, poison)]));
+  return v;
+}
+
 interface Op {
   method: string;
   path: string;
@@ -105,7 +124,10 @@ function requestArbitrary(o: Op) {
     query: fc.tuple(...queryParams.map((q) => fc.option(mutatedArbitrary(q.schema, spec), { nil: undefined }))),
     extraQuery: fc.option(fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 12 }), { maxKeys: 2 }), { nil: undefined }),
     body: o.method === 'get' || o.method === 'delete' ? fc.constant(undefined) : mutatedArbitrary(bodySchema, spec),
-    rawBody: fc.option(fc.oneof(fc.string({ maxLength: 200 }), fc.constant('{"a":'), fc.constant('['.repeat(5000) + ']'.repeat(5000))), { nil: undefined, freq: 4 }),
+    rawBody: fc.option(fc.oneof(fc.string({ maxLength: 200 }), fc.constant('{"a":'), fc.constant('['.repeat(5000) + ']'.repeat(5000)), fc.constantFrom(...POISONED_JSON)), { nil: undefined, freq: 4 }),
+    rawSegment: fc.option(fc.constantFrom(...MALFORMED_SEGMENTS), { nil: undefined, freq: 5 }),
+    poison: fc.option(fc.constantFrom(...POISON), { nil: undefined, freq: 4 }),
+    rawQuery: fc.option(fc.constantFrom('x=%FF', 'limit=%00', 'marker=%ED%A0%80', '%=1'), { nil: undefined, freq: 6 }),
     contentType: contentTypes,
     auth: authHeaders,
     injected: fc.constantFrom<Record<string, string>>(
@@ -119,7 +141,9 @@ function requestArbitrary(o: Op) {
   }).map((r) => {
     let url = o.path;
     pathParams.forEach((p, i) => {
-      url = url.replace(`{${p}}`, encodeURIComponent(r.params[i] as string) || '%20');
+      // A malformed segment goes in raw (encoding it would make it well-formed).
+      const raw = i === 0 && r.rawSegment !== undefined ? r.rawSegment : undefined;
+      url = url.replace(`{${p}}`, raw ?? (encodeURIComponent(r.params[i] as string) || '%20'));
     });
     const qs = new URLSearchParams();
     queryParams.forEach((q, i) => {
@@ -127,8 +151,9 @@ function requestArbitrary(o: Op) {
       if (v !== undefined) qs.set(q.name, typeof v === 'object' ? JSON.stringify(v) : String(v));
     });
     for (const [k, v] of Object.entries(r.extraQuery ?? {})) if (k) qs.append(k, v);
-    const q = qs.toString();
-    return { ...r, url: q ? `${url}?${q}` : url };
+    const q = [qs.toString(), r.rawQuery ?? ''].filter(Boolean).join('&');
+    const body = r.poison !== undefined ? poisonStrings(r.body, r.poison) : r.body;
+    return { ...r, body, url: q ? `${url}?${q}` : url };
   });
 }
 
@@ -164,6 +189,82 @@ for (const o of operations) {
         assert.notEqual(res.headers['x-request-id'], 'req-attacker-chosen');
       }),
       { seed: SEED, numRuns: RUNS_PER_OPERATION, endOnFailure: true },
+    );
+  });
+}
+
+/** The schema allows any language string; the service knows three. Everything else stays as generated. */
+function usable(body: unknown): unknown {
+  const b = body as { settings?: Record<string, unknown> } | undefined;
+  if (b?.settings && 'language' in b.settings) {
+    b.settings.language = 'python3';
+    delete b.settings.algorithm_environment;
+  }
+  return body;
+}
+
+/** Appends the poison to one string of the value (the n-th, counting round): one fault at a time. */
+function poisonOne(v: unknown, poison: string, n: number): unknown {
+  const paths: Array<(string | number)[]> = [];
+  const walk = (x: unknown, path: (string | number)[]) => {
+    if (typeof x === 'string') paths.push(path);
+    else if (x && typeof x === 'object') for (const [k, y] of Object.entries(x)) walk(y, [...path, Array.isArray(x) ? Number(k) : k]);
+  };
+  walk(v, []);
+  if (paths.length === 0) return v;
+  const copy = JSON.parse(JSON.stringify(v));
+  const path = paths[n % paths.length];
+  let at = copy;
+  for (const k of path.slice(0, -1)) at = at[k];
+  at[path.at(-1)!] += poison;
+  return copy;
+}
+
+// The malformed-text generators with everything else right: the caller's own valid key (the admin
+// key on admin routes), the fixture's path values, a body valid for the schema. Then the poison is
+// the only fault, so a missing check would reach PostgreSQL (a 500) instead of the 400.
+function poisonedArbitrary(o: Op) {
+  const pathParams = [...o.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+  const bodySchema = o.op.requestBody?.content?.['application/json']?.schema;
+  return fc.record({
+    where: fc.constantFrom(...(pathParams.length ? ['path', 'query', 'body'] : ['query', 'body'])),
+    segment: fc.nat(Math.max(0, pathParams.length - 1)),
+    malformed: fc.constantFrom(...MALFORMED_SEGMENTS),
+    poison: fc.constantFrom(...POISON),
+    target: fc.nat(50),
+    body: bodySchema ? validArbitrary(bodySchema, spec) : fc.constant(undefined),
+  }).map((r) => {
+    let url = o.path;
+    pathParams.forEach((p, i) => {
+      const value = encodeURIComponent(fixture[p] ?? 'x');
+      url = url.replace(`{${p}}`, r.where === 'path' && i === r.segment ? `${value}${r.malformed}` : value);
+    });
+    if (r.where === 'query') url += `?limit=${r.malformed}`;
+    const valid = usable(r.body);
+    const body = r.where === 'body' ? poisonOne(valid ?? { label: 'x' }, r.poison, r.target) : valid;
+    return { url, body };
+  });
+}
+
+for (const o of operations) {
+  test(`hostile text: ${o.method.toUpperCase()} ${o.path}`, async () => {
+    const key = o.path.includes('/admin/') || o.path === '/v1/users' || o.path === '/metrics' ? ADMIN_KEY : userKey;
+    await fc.assert(
+      fc.asyncProperty(poisonedArbitrary(o), async (r) => {
+        const body = r.body === undefined ? undefined : JSON.stringify(r.body);
+        // Only requests that carry malformed text: a poisoned body needs at least one string in it.
+        if (!/%|\\u0000|\\ud[89ab]|\\ud[c-f]/i.test(`${r.url}${body ?? ''}`)) return;
+        const before = await fingerprint();
+        let req = (t.request as any)[o.method](r.url).set('Authorization', `Simple ${key}`).set('Content-Type', 'application/json');
+        if (body !== undefined && (o.method === 'post' || o.method === 'put')) req = req.send(body);
+        const res = await req;
+        assert.ok(res.status < 500, `${o.method} ${r.url} ${body?.slice(0, 200)} answered ${res.status}: ${res.text?.slice(0, 300)}`);
+        if (res.status >= 400) {
+          if (typeof res.body.error !== 'string' && !res.body.metadata) assertErrorShape(res.body);
+          assert.equal(await fingerprint(), before);
+        }
+      }),
+      { seed: SEED, numRuns: Number(process.env.HOSTILE_TEXT_RUNS ?? 8), endOnFailure: true },
     );
   });
 }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { startTestApp, type TestApp } from '../support/app';
+import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app';
 import { consumeAll, deleteTopic, ensureKafka, type KafkaInfo } from '../support/kafka';
 import { admin, connectionFor, freshTopic as newTopic, record, status, waitFor, waitForDrain } from './insights-helpers';
 
@@ -17,7 +17,7 @@ const freshTopic = (label: string) => newTopic(info, label, topics);
 const storedIds = async (t: TestApp) => (await t.testDb.db('insights_outbox').orderBy('id').pluck('request_id')) as string[];
 
 async function payloadMetric(t: TestApp, stage: string): Promise<number> {
-  const text = (await t.request.get('/metrics')).text;
+  const text = (await t.request.get('/metrics').set('Authorization', `Simple ${ADMIN_KEY}`)).text;
   const m = new RegExp(`^beacon_insights_payloads_total\\{stage="${stage}"\\} (\\d+)`, 'm').exec(text);
   return m ? Number(m[1]) : 0;
 }

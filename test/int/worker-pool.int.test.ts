@@ -215,8 +215,11 @@ function makePool(overrides: Partial<ConstructorParameters<typeof WorkerPool>[0]
 const spec = (language: Language, key = `build-${language}`, files = ALGORITHMS[language]): WorkerSpec => ({
   key, language, algoName: 'Kitchen', files,
 });
+// The pool takes the caller's bytes as they arrived; JSON values are encoded here, as a client would.
+const toBytes = (contentType: CallRequest['contentType'], data: unknown): Buffer =>
+  Buffer.isBuffer(data) ? data : Buffer.from(contentType === 'json' ? JSON.stringify(data) : String(data));
 const req = (contentType: CallRequest['contentType'], data: unknown, timeoutMs = 20_000): CallRequest => ({
-  contentType, data, timeoutMs, requestId: `req-${Math.random()}`,
+  contentType, data: toBytes(contentType, data), timeoutMs, requestId: `req-${Math.random()}`,
 });
 const op = (o: Record<string, unknown>, timeoutMs?: number) => req('json', o, timeoutMs);
 
@@ -397,7 +400,7 @@ describe('worker isolation', () => {
     const r = ok(await pool.call(s, op({ op: 'whoami' })));
     const who = r.result as { uid: number; env: string[]; api: string; home: string; cwd: string };
     assert.ok(!who.env.includes('BEACON_TEST_SECRET'));
-    const allowed = ['ALGORITHMIA_API', 'HOME', 'LANG', 'PATH', 'PWD', 'PYTHONDONTWRITEBYTECODE', 'PYTHONPATH', 'PYTHONUNBUFFERED'];
+    const allowed = ['ALGORITHMIA_API', 'BEACON_MAX_INPUT_BYTES', 'BEACON_MAX_INPUT_DEPTH', 'HOME', 'LANG', 'PATH', 'PWD', 'PYTHONDONTWRITEBYTECODE', 'PYTHONPATH', 'PYTHONUNBUFFERED'];
     assert.deepEqual(who.env.filter((k) => !allowed.includes(k)), []);
     assert.match(who.api, new RegExp(`^${SANDBOXED ? 'http://127.0.0.1:9000' : baseUrl}/worker/[A-Za-z0-9_-]{32}$`));
     assert.equal(who.home, who.cwd);
@@ -491,7 +494,7 @@ describe('pool scheduling', () => {
       assert.ok(Date.now() - started >= 500);
       assert.equal(failed(c).error.error_type, 'TimeoutError');
       assert.match(failed(c).error.message, /waiting for a free worker/);
-      assert.deepEqual(small.stats(), { workers: 1, busy: 0, idle: 1, perKey: { 'build-queue': 1 } });
+      assert.deepEqual(small.stats(), { workers: 1, busy: 0, idle: 1, waiting: 0, perKey: { 'build-queue': 1 } });
 
       // At the total limit an idle worker of another key is evicted.
       const other = ok(await small.call(spec('javascript', 'build-evict'), req('text', 'x')));

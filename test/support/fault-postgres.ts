@@ -24,19 +24,20 @@ export async function startFaultPostgres(log: (msg: string) => void = () => unde
   chmodSync(root, 0o755);
   const dir = path.join(root, 'data');
   const port = await freePort();
-  let pg: EmbeddedPg | undefined = await startEmbeddedPostgres(dir, port, log);
+  const logLine = (_level: string, obj: object, msg: string) => log(`${msg} ${JSON.stringify(obj)}`);
+  let pg: EmbeddedPg | undefined = await startEmbeddedPostgres(dir, port, logLine);
   const stop = async () => {
     const running = pg;
     pg = undefined;
     await running?.stop();
   };
   return {
-    url: pg.url,
+    url: pg.superuserUrl,
     port,
     stop,
     async start() {
       if (pg) return;
-      pg = await startEmbeddedPostgres(dir, port, log);
+      pg = await startEmbeddedPostgres(dir, port, logLine);
     },
     async destroy() {
       await stop().catch(() => undefined);

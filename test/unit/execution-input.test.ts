@@ -15,6 +15,15 @@ function refused(fn: () => unknown, status: number, message: RegExp): void {
   });
 }
 
+async function refusedAsync(fn: () => Promise<unknown>, status: number, message: RegExp): Promise<void> {
+  await assert.rejects(fn, (err: unknown) => {
+    assert.ok(err instanceof ApiError, String(err));
+    assert.equal(err.status, status);
+    assert.match(err.message, message);
+    return true;
+  });
+}
+
 describe('parseMediaType', () => {
   test('lower-cases the type and the charset and strips quotes', () => {
     assert.deepEqual(parseMediaType('Text/Plain; Charset="UTF-8"'), { type: 'text/plain', charset: 'utf-8' });
@@ -25,27 +34,31 @@ describe('parseMediaType', () => {
 });
 
 describe('parseInput', () => {
-  test('application/json is parsed into any JSON value, charset or not', () => {
-    assert.deepEqual(parseInput('application/json', Buffer.from('{"a":[1,2]}')), { contentType: 'json', data: { a: [1, 2] } });
-    assert.deepEqual(parseInput('application/json; charset=UTF-8', Buffer.from('"HAL 9000"')), { contentType: 'json', data: 'HAL 9000' });
-    assert.deepEqual(parseInput('application/json', Buffer.from('null')), { contentType: 'json', data: null });
-    assert.deepEqual(parseInput('APPLICATION/JSON', Buffer.from(' 42 ')), { contentType: 'json', data: 42 });
+  // The main thread never parses the caller's JSON: it forwards UTF-8 bytes and the runner parses.
+  const bytes = (r: { data: Buffer }) => r.data.toString('utf8');
+  test('application/json is forwarded as its UTF-8 bytes, not parsed', () => {
+    const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+    assert.equal(bytes(parseInput('application/json', Buffer.from(deep))), deep);
+    assert.equal(bytes(parseInput('application/json; charset=UTF-8', Buffer.from('"HAL 9000"'))), '"HAL 9000"');
+    assert.equal(parseInput('APPLICATION/JSON', Buffer.from(' 42 ')).contentType, 'json');
+    assert.equal(bytes(parseInput('application/json; charset=utf-16le', Buffer.from('"hé"', 'utf16le'))), '"hé"');
   });
 
-  test('invalid or empty JSON is a 400', () => {
-    refused(() => parseInput('application/json', Buffer.from('{"a":')), 400, /Invalid JSON input/);
+  test('an empty JSON body is a 400 here; other invalid JSON is the runner\'s 400', () => {
     refused(() => parseInput('application/json', Buffer.alloc(0)), 400, /body is empty/);
+    refused(() => parseInput('application/json', Buffer.from('  \n')), 400, /body is empty/);
+    refused(() => parseInput('application/json', Buffer.from([0x22, 0xff, 0x22])), 400, /not valid utf-8/);
   });
 
   test('text/plain and application/text are text, UTF-8 by default', () => {
-    assert.deepEqual(parseInput('text/plain', Buffer.from('héllo ☃')), { contentType: 'text', data: 'héllo ☃' });
-    assert.deepEqual(parseInput('application/text', Buffer.from('x')), { contentType: 'text', data: 'x' });
-    assert.deepEqual(parseInput('text/plain; charset=UTF-8', Buffer.from('')), { contentType: 'text', data: '' });
+    assert.equal(bytes(parseInput('text/plain', Buffer.from('héllo ☃'))), 'héllo ☃');
+    assert.equal(bytes(parseInput('application/text', Buffer.from('x'))), 'x');
+    assert.equal(bytes(parseInput('text/plain; charset=UTF-8', Buffer.from(''))), '');
   });
 
-  test('other charsets are decoded', () => {
-    assert.deepEqual(parseInput('text/plain; charset=iso-8859-1', Buffer.from([0x63, 0x61, 0x66, 0xe9])), { contentType: 'text', data: 'café' });
-    assert.deepEqual(parseInput('text/plain; charset=utf-16le', Buffer.from('hi', 'utf16le')), { contentType: 'text', data: 'hi' });
+  test('other charsets are transcoded to UTF-8', () => {
+    assert.equal(bytes(parseInput('text/plain; charset=iso-8859-1', Buffer.from([0x63, 0x61, 0x66, 0xe9]))), 'café');
+    assert.equal(bytes(parseInput('text/plain; charset=utf-16le', Buffer.from('hi', 'utf16le'))), 'hi');
   });
 
   test('an unknown charset is a 415, bytes that are not in the charset a 400', () => {
@@ -70,36 +83,36 @@ describe('parseInput', () => {
 });
 
 describe('decodeContentEncoding', () => {
-  test('identity and no header leave the body alone', () => {
+  test('identity and no header leave the body alone', async () => {
     const b = Buffer.from('abc');
-    assert.equal(decodeContentEncoding(b, undefined, LIMIT), b);
-    assert.equal(decodeContentEncoding(b, 'identity', LIMIT), b);
+    assert.equal(await decodeContentEncoding(b, undefined, LIMIT), b);
+    assert.equal(await decodeContentEncoding(b, 'identity', LIMIT), b);
   });
 
-  test('base64 bodies are decoded, with or without padding and line breaks', () => {
+  test('base64 bodies are decoded, with or without padding and line breaks', async () => {
     const bytes = Buffer.from([0, 1, 2, 250, 251, 252, 253]);
-    assert.deepEqual(decodeContentEncoding(Buffer.from(bytes.toString('base64')), 'base64', LIMIT), bytes);
-    assert.deepEqual(decodeContentEncoding(Buffer.from(bytes.toString('base64').replace(/=+$/, '')), 'BASE64', LIMIT), bytes);
-    assert.deepEqual(decodeContentEncoding(Buffer.from('AAEC\n+vv8/Q=='), 'base64', LIMIT), bytes);
+    assert.deepEqual(await decodeContentEncoding(Buffer.from(bytes.toString('base64')), 'base64', LIMIT), bytes);
+    assert.deepEqual(await decodeContentEncoding(Buffer.from(bytes.toString('base64').replace(/=+$/, '')), 'BASE64', LIMIT), bytes);
+    assert.deepEqual(await decodeContentEncoding(Buffer.from('AAEC\n+vv8/Q=='), 'base64', LIMIT), bytes);
   });
 
-  test('bad base64 is a 400', () => {
-    refused(() => decodeContentEncoding(Buffer.from('not base64!'), 'base64', LIMIT), 400, /not valid base64/);
-    refused(() => decodeContentEncoding(Buffer.from('AAECA'), 'base64', LIMIT), 400, /not valid base64/);
+  test('bad base64 is a 400', async () => {
+    await refusedAsync(() => decodeContentEncoding(Buffer.from('not base64!'), 'base64', LIMIT), 400, /not valid base64/);
+    await refusedAsync(() => decodeContentEncoding(Buffer.from('AAECA'), 'base64', LIMIT), 400, /not valid base64/);
   });
 
-  test('gzip is undone, and held to the limit after decoding', () => {
-    assert.equal(decodeContentEncoding(gzipSync(Buffer.from('hello')), 'gzip', LIMIT).toString(), 'hello');
-    refused(() => decodeContentEncoding(gzipSync(Buffer.alloc(LIMIT + 1)), 'gzip', LIMIT), 413, /larger than 1024 bytes/);
-    refused(() => decodeContentEncoding(Buffer.from('not gzip'), 'gzip', LIMIT), 400, /could not be decoded as gzip/);
+  test('gzip is undone, and held to the limit after decoding', async () => {
+    assert.equal((await decodeContentEncoding(gzipSync(Buffer.from('hello')), 'gzip', LIMIT)).toString(), 'hello');
+    await refusedAsync(() => decodeContentEncoding(gzipSync(Buffer.alloc(LIMIT + 1)), 'gzip', LIMIT), 413, /larger than 1024 bytes/);
+    await refusedAsync(() => decodeContentEncoding(Buffer.from('not gzip'), 'gzip', LIMIT), 400, /could not be decoded as gzip/);
   });
 
-  test('encodings are undone in reverse order of application', () => {
+  test('encodings are undone in reverse order of application', async () => {
     const body = Buffer.from(gzipSync(Buffer.from('layered')).toString('base64'));
-    assert.equal(decodeContentEncoding(body, 'gzip, base64', LIMIT).toString(), 'layered');
+    assert.equal((await decodeContentEncoding(body, 'gzip, base64', LIMIT)).toString(), 'layered');
   });
 
-  test('an unknown encoding is a 415', () => {
-    refused(() => decodeContentEncoding(Buffer.from('x'), 'compress', LIMIT), 415, /Unsupported Content-Encoding 'compress'/);
+  test('an unknown encoding is a 415', async () => {
+    await refusedAsync(() => decodeContentEncoding(Buffer.from('x'), 'compress', LIMIT), 415, /Unsupported Content-Encoding 'compress'/);
   });
 });

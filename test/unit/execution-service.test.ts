@@ -68,7 +68,7 @@ function harness(versions: PublishedVersion[], opts: { sinkFails?: boolean; outc
   return { service, log, records, counted, lost: () => lost, snapshotQueries: () => snapshotQueries, versions };
 }
 
-const input = { contentType: 'json' as const, data: { n: 1 } };
+const input = { contentType: 'json' as const, data: Buffer.from('{"n":1}') };
 
 describe('ExecutionService insights hand-off', () => {
   test('an enabled version hands one record to the sink before run() returns', async () => {
