@@ -5,72 +5,20 @@
 // Each call gets a token of its own (call-context.ts): the only credential for its callbacks.
 import { randomUUID } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { mergeReportedMetrics, type ReportedMetrics } from '../insights/reported-metrics';
-import type { Principal } from '../platform/auth';
-import { entryPath, type Language } from '../platform/language-catalogue';
+import { join } from 'node:path';
+import { mergeReportedMetrics } from '../insights/reported-metrics';
+import { entryPath } from '../platform/language-catalogue';
 import { CallContexts, type CallContext } from './call-context';
 import { defaultRuntimesDir, runnerCommand } from './languages';
 import { INSIDE } from './sandbox-command';
-import { WorkerProcess, sweepUid, timeoutError, type AlgoError, type InputErrorReason } from './worker-process';
+import { WorkerProcess, sweepUid, timeoutError, type AlgoError } from './worker-process';
 import { sweepLeftovers } from './worker-leftovers';
-import { createWorkerSandbox, type NetworkAccess, type PoolSandbox, type WorkerSandbox } from './worker-sandbox';
+import { createWorkerSandbox, type WorkerSandbox } from './worker-sandbox';
+import { workerEnvironment } from './worker-environment';
 import { UidClaims } from './worker-uids';
+import type { CallOutcome, CallRequest, Common, WorkerPoolOptions, WorkerSpec } from './worker-call';
 
-export interface WorkerSpec {
-  key: string; // build id
-  language: Language;
-  algoName: string;
-  files: Record<string, string>;
-  network?: NetworkAccess; // default isolated; only applies to sandboxed workers
-}
-export interface CallRequest {
-  contentType: 'text' | 'json' | 'binary';
-  data: Buffer; // the caller's bytes (text and json as UTF-8): the runner parses them, not Beacon
-  timeoutMs: number;
-  requestId: string;
-  caller?: Principal; // the authenticated top-level caller; its userId is the unit of fair share
-  depth?: number;
-  chain?: string[];
-}
-type Common = { stdout: string; durationMs: number; sessionId: string; metrics: ReportedMetrics };
-export type CallOutcome =
-  | ({ kind: 'result'; contentType: 'text' | 'json' | 'binary'; result: unknown } & Common)
-  | ({ kind: 'error'; error: AlgoError } & Common)
-  // The runner refused the input before calling the algorithm (a 400 for the caller).
-  | ({ kind: 'input-error'; reason: InputErrorReason; message: string } & Common)
-  // Too many calls already wait for this version's workers (a 429 for the caller).
-  | ({ kind: 'busy'; message: string; retryAfterSeconds: number } & Common);
-export interface WorkerPoolOptions {
-  maxWorkersPerKey: number;
-  maxWorkersTotal: number;
-  idleTimeoutMs: number;
-  workRoot: string;
-  callbackBaseUrl: () => string;
-  pythonBin: string;
-  rscriptBin: string;
-  memoryLimitMb: number;
-  maxOutputBytes: number; // stdout+stderr kept per call (the rest is counted and dropped), and
-  //                          the largest serialised result (TooLargeError) unless maxResultBytes
-  maxResultBytes?: number; // e.g. 15 MiB, Algorithmia's documented output limit
-  maxWaitingPerKey?: number; // calls queued per version beyond its workers (default 64); more get 'busy'
-  maxBusyPerCaller?: number; // workers one caller may hold at once (default: all of maxWorkersTotal)
-  maxInputBytes?: number; // the runners' JSON size limit (default 10 MiB)
-  maxInputDepth?: number; // the runners' JSON nesting limit (default 512)
-  runAsUid?: boolean;
-  uidRange?: [number, number]; // default 70000-79999
-  uidClaimDir?: string; // host-wide claims on uids (default /run/beacon-worker-uids)
-  runtimesDir?: string;
-  nodeBin?: string;
-  logger?: { warn(obj: object, msg?: string): void };
-  /** Absent: workers run unsandboxed (WORKER_SANDBOX=off, unsafe). */
-  sandbox?: PoolSandbox;
-  /** Set when the sandbox cannot be built here: every call fails with this message. */
-  refuse?: string;
-  /** Counts callbacks refused for an unknown or finished call token. */
-  onRefusedCallback?: () => void;
-}
-
+export type { CallOutcome, CallRequest, WorkerPoolOptions, WorkerSpec } from './worker-call';
 
 interface Slot {
   worker: WorkerProcess;
@@ -355,18 +303,7 @@ export class WorkerPool {
       pythonBin: this.opts.pythonBin, rscriptBin: this.opts.rscriptBin,
       memoryLimitMb: this.opts.memoryLimitMb, maxResultBytes,
     });
-    // A clean environment: nothing of the service's own (secrets, keys) reaches algorithm code.
-    // ALGORITHMIA_API carries a call's token only during that call (the runner sets it per call).
-    const env = {
-      PATH: [...new Set([dirname(nodeBin), '/usr/local/bin', '/usr/bin', '/bin'])].join(':'),
-      HOME: visibleWorkDir,
-      LANG: 'C.UTF-8',
-      ALGORITHMIA_API: `${this.apiBase()}/worker/outside-a-call`,
-      // The limits the runner holds the caller's JSON to before the algorithm sees it.
-      BEACON_MAX_INPUT_BYTES: String(this.opts.maxInputBytes ?? 10 * 1024 * 1024),
-      BEACON_MAX_INPUT_DEPTH: String(this.opts.maxInputDepth ?? 512),
-      ...runner.env,
-    };
+    const env = workerEnvironment({ nodeBin, home: visibleWorkDir, api: this.apiBase(), runnerEnv: runner.env, maxInputBytes: this.opts.maxInputBytes, maxInputDepth: this.opts.maxInputDepth });
     const boxed = sb && createWorkerSandbox(sb, {
       sessionId, uid, network: spec.network ?? 'isolated', memoryLimitMb: this.opts.memoryLimitMb, hostWorkDir: workDir, runtimesDir, argv: [runner.command, ...runner.args],
     });

@@ -16,47 +16,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import { chmod, chown, mkdir, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeSourceTree } from '../platform/source-tree';
 import { isJsonValueAsync, RawJson } from './raw-json';
+import type { AlgoError, RunRequest, RunResult, StartResult, WorkerLaunch } from './worker-protocol';
+import { describeExit, timeoutError } from './worker-protocol';
+import { chownTree, sweepUid } from './worker-uids';
 import { BoundedOutput, LineReader, MarkerScanner, toBuffer } from './worker-streams';
 
-export interface AlgoError {
-  message: string;
-  stacktrace?: string;
-  error_type: string;
-}
-export interface WorkerLaunch {
-  sessionId: string;
-  workDir: string;
-  files: Record<string, string>;
-  command: string;
-  args: string[];
-  env: Record<string, string>; // the complete environment: nothing is inherited
-  uid?: number; // set: run as this uid/gid and own the working directory
-  /**
-   * Set for a sandboxed worker: the command is bwrap (see sandbox-command.ts), which reports its
-   * sandbox on fd 4 and waits on fd 5; attach(outerPid, sandboxPid1) prepares what lives outside
-   * (forwarder, network) before the runner is let go. The uid switch is then the command's job.
-   */
-  sandbox?: { attach(outerPid: number, initPid: number): Promise<void> };
-  visibleWorkDir?: string; // the working directory as the algorithm sees it (default workDir)
-  maxStdoutBytes: number;
-  maxReplyBytes: number;
-}
-export type StartResult = { ok: true } | { ok: false; error: AlgoError; stdout: string };
-export type RunResult =
-  | { kind: 'result'; contentType: 'text' | 'json' | 'binary'; result: unknown; stdout: string; durationMs: number }
-  | { kind: 'error'; error: AlgoError; stdout: string; durationMs: number }
-  | { kind: 'input-error'; reason: InputErrorReason; message: string; stdout: string; durationMs: number };
-export type InputErrorReason = 'too_deep' | 'too_large' | 'malformed';
-export interface RunRequest {
-  contentType: 'text' | 'json' | 'binary';
-  data: Buffer; // the caller's bytes; text and json as UTF-8
-  /** ALGORITHMIA_API for this call alone (it carries the call's token); the runner sets it. */
-  api?: string;
-}
+export type { AlgoError, InputErrorReason, RunRequest, RunResult, StartResult, WorkerLaunch } from './worker-protocol';
+export { timeoutError } from './worker-protocol';
+export { sweepUid } from './worker-uids';
 
 type Reply = Record<string, unknown>;
 interface Waiting {
@@ -69,10 +40,6 @@ const MARKER_GRACE_MS = 1000; // how long to wait for output markers once the re
 // The runners write a JSON result as {"id": "<uuid>", "content_type": "json", "result": <value>}.
 const JSON_RESULT_HEAD = /^\{"id": ?"([0-9a-f-]{36})", ?"content_type": ?"json", ?"result": ?/;
 const RAW_RESULT_MIN_CHARS = 64 * 1024; // smaller results are parsed: cheap, and simpler for callers
-
-export function timeoutError(timeoutLabel: string): AlgoError {
-  return { message: `algorithm timed out after ${timeoutLabel}`, error_type: 'TimeoutError' };
-}
 
 export class WorkerProcess {
   state: 'new' | 'starting' | 'ready' | 'busy' | 'dead' = 'new';
@@ -345,36 +312,5 @@ export class WorkerProcess {
     this.waiting = undefined;
     this.kill();
     w?.onExit(error);
-  }
-}
-
-/**
- * Kills every process running as a worker uid, e.g. a daemon that left the process group with
- * setsid: kill(-1) sent from that uid reaches exactly the processes of that uid. Run before a uid
- * is first used and after its worker is gone.
- */
-export function sweepUid(uid: number): Promise<void> {
-  if (uid <= 0) return Promise.resolve();
-  return new Promise((resolve) => {
-    const child = spawn('/bin/sh', ['-c', 'kill -9 -1 2>/dev/null; exit 0'], { uid, gid: uid, env: {}, stdio: 'ignore', cwd: '/' });
-    child.on('error', () => resolve());
-    child.on('close', () => resolve());
-  });
-}
-
-function describeExit(code: number | null, signal: NodeJS.Signals | null): AlgoError {
-  if (signal === 'SIGKILL') {
-    return { message: 'algorithm process was killed (SIGKILL), possibly for exceeding its memory limit', error_type: 'AlgorithmError' };
-  }
-  if (signal) return { message: `algorithm process died with signal ${signal}`, error_type: 'AlgorithmError' };
-  return { message: `algorithm process exited with code ${code}`, error_type: 'SystemExit' };
-}
-
-async function chownTree(dir: string, uid: number): Promise<void> {
-  await chown(dir, uid, uid);
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) await chownTree(path, uid);
-    else await chown(path, uid, uid);
   }
 }

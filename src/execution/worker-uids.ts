@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
+import { chown, readdir } from 'node:fs/promises';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -89,5 +91,29 @@ function isAlive(pid: number): boolean {
     return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Kills every process running as a worker uid, e.g. a daemon that left the process group with
+ * setsid: kill(-1) sent from that uid reaches exactly the processes of that uid. Run before a uid
+ * is first used and after its worker is gone.
+ */
+export function sweepUid(uid: number): Promise<void> {
+  if (uid <= 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const child = spawn('/bin/sh', ['-c', 'kill -9 -1 2>/dev/null; exit 0'], { uid, gid: uid, env: {}, stdio: 'ignore', cwd: '/' });
+    child.on('error', () => resolve());
+    child.on('close', () => resolve());
+  });
+}
+
+/** Gives a worker uid its working directory, recursively. */
+export async function chownTree(dir: string, uid: number): Promise<void> {
+  await chown(dir, uid, uid);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await chownTree(path, uid);
+    else await chown(path, uid, uid);
   }
 }

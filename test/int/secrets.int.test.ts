@@ -73,7 +73,7 @@ test('algorithm code sees a clean environment and cannot read service secrets or
   const first = await call('keeper', 'probe', { service_pid: process.pid, secret_file: secretFile });
   assert.equal(first.status, 200, first.text);
   const r1 = first.body.result;
-  const allowed = new Set(['PATH', 'HOME', 'LANG', 'LC_ALL', 'ALGORITHMIA_API', 'PYTHONPATH', 'PYTHONUNBUFFERED', 'PYTHONDONTWRITEBYTECODE', 'PWD', 'SHLVL', '_']);
+  const allowed = new Set(['PATH', 'HOME', 'LANG', 'LC_ALL', 'ALGORITHMIA_API', 'BEACON_MAX_INPUT_BYTES', 'BEACON_MAX_INPUT_DEPTH', 'PYTHONPATH', 'PYTHONUNBUFFERED', 'PYTHONDONTWRITEBYTECODE', 'PWD', 'SHLVL', '_']);
   assert.deepEqual(r1.env.filter((k: string) => !allowed.has(k)), [], 'unexpected variables in the worker environment');
   for (const k of r1.env) assert.ok(!/DATABASE|SECRET|KEY|JWT|PASSWORD/i.test(k), `worker sees ${k}`);
   if (process.getuid?.() === 0) {
