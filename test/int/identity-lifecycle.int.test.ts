@@ -8,7 +8,7 @@ import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app';
 import type { BeaconClient } from '../../src/client/beacon-client';
 import { testClient } from '../support/client';
 import { assertErrorShape } from '../support/openapi';
-import { auth, createAlgorithm } from './algorithms-fixtures';
+import { auth, createAlgorithm } from '../support/algorithms-fixtures';
 
 const JWT_SECRET = 'a-test-secret-of-at-least-16-chars';
 const CACHE_TTL_MS = 1000;
