@@ -54,7 +54,7 @@ export function createApp(deps: AppDeps): Beacon {
     ...algorithms.routes,
     ...execution.routes,
     ...insights.routes,
-    ...whoamiRoutes(authenticator),
+    ...whoamiRoutes(),
     ...openapiRoutes(),
   ];
 
