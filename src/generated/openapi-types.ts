@@ -962,7 +962,7 @@ export interface components {
             compilation?: components["schemas"]["AlgorithmCompilation"];
         };
         /** @description An algorithm object that always carries build, compilation, version_info and self_link (.../versions/<git_hash>). */
-        AlgorithmVersion: components["schemas"]["Algorithm"] & Record<string, never>;
+        AlgorithmVersion: components["schemas"]["Algorithm"] & unknown;
         PagedAlgorithms: {
             marker: string | null;
             next_link: string | null;
