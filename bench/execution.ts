@@ -12,6 +12,7 @@
 // Prints a table and writes bench/results/execution.json.
 //
 // Usage: node --import tsx bench/execution.ts [rounds=6] [seconds=4] [connections=32]
+//        BENCH_SANDBOX=compare node --import tsx bench/execution.ts [rounds] [seconds] [connections]
 import { mkdir, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -23,6 +24,7 @@ import { startTestApp } from '../test/support/app';
 import { type BeaconProcess, startBeaconProcess } from '../test/support/beacon-process';
 import { deleteTopic, ensureKafka } from '../test/support/kafka';
 import { type Component, cpuSince, cpuSnapshot, type CpuTimes } from './cpu';
+import { sandboxCompare } from './sandbox-cost';
 
 const rounds = Number(process.argv[2] ?? 6);
 const seconds = Number(process.argv[3] ?? 4);
@@ -266,7 +268,8 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
+// BENCH_SANDBOX=compare: the sandbox's cost instead (bench/sandbox-cost.ts), sandbox on vs off.
+(process.env.BENCH_SANDBOX === 'compare' ? sandboxCompare(rounds, seconds, connections) : main()).catch((err) => {
   console.error(err);
   process.exitCode = 1;
 });

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system packages Beacon's tests need, from Debian's packages, when they are missing:
 # the R runtime for R algorithms (r-base-core + r-cran-jsonlite), Debian's Python 3 for Python
-# algorithms, Java 17 + Maven for the Kafka broker, openssl for its throw-away CA, PostgreSQL, and
-# Chromium for the web console's browser tests (Debian's build; playwright-core never downloads one).
+# algorithms, Java 17 + Maven for the Kafka broker, openssl for its throw-away CA, PostgreSQL,
+# Chromium for the web console's browser tests (Debian's build; playwright-core never downloads one), and
+# the worker sandbox's tools (bubblewrap, slirp4netns, iptables, socat, util-linux).
 # Idempotent and quiet when everything is present. Needs root (or sudo) to install.
 set -euo pipefail
 
@@ -15,6 +16,13 @@ command -v mvn >/dev/null 2>&1 || missing+=(maven)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
 [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+# The worker sandbox (docs/security.md): bubblewrap for the namespaces, slirp4netns and iptables for
+# network_access "full", socat for the callback forwarder, util-linux for nsenter and setpriv.
+[[ -x /usr/bin/bwrap ]] || missing+=(bubblewrap)
+[[ -x /usr/bin/slirp4netns ]] || missing+=(slirp4netns)
+[[ -x /usr/sbin/iptables-restore ]] || missing+=(iptables)
+[[ -x /usr/bin/socat ]] || missing+=(socat)
+[[ -x /usr/bin/nsenter && -x /usr/bin/setpriv ]] || missing+=(util-linux)
 
 if ((${#missing[@]})); then
   echo "setup-system: installing ${missing[*]}" >&2

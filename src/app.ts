@@ -45,7 +45,7 @@ export function createApp(deps: AppDeps): Beacon {
   const authenticator = new Authenticator(users, config.jwt, config.authCacheTtlMs);
   const insights = createInsightsModule({ db, config, logger, metrics });
   const algorithms = createAlgorithmsModule({ db, users, baseUrl, logger, config });
-  const execution = createExecutionModule({ db, config, logger, metrics, sink: insights.sink, baseUrl });
+  const execution = createExecutionModule({ db, config, logger, metrics, sink: insights.sink, baseUrl, authenticator });
   let shuttingDown = false;
 
   const routes: RouteDef[] = [

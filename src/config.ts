@@ -27,6 +27,14 @@ export interface Config {
     workRoot: string;
     pythonBin: string;
     rscriptBin: string;
+    /** off: algorithms run without a sandbox (unsafe; warned about on every start). */
+    sandbox: 'on' | 'off';
+    maxProcesses: number;
+    maxOpenFiles: number;
+    diskMb: number;
+    tmpMb: number;
+    cpuShares: number;
+    cgroupRoot: string;
   };
   insights: {
     relayEnabled: boolean;
@@ -69,6 +77,13 @@ const schema = Joi.object({
   WORK_DIR: Joi.string().default('.data/workers'),
   PYTHON_BIN: Joi.string().default('/usr/bin/python3'),
   RSCRIPT_BIN: Joi.string().default('Rscript'),
+  WORKER_SANDBOX: Joi.string().valid('on', 'off').default('on'),
+  WORKER_MAX_PROCESSES: Joi.number().integer().min(4).max(100_000).default(256),
+  WORKER_MAX_OPEN_FILES: Joi.number().integer().min(64).max(1_048_576).default(1024),
+  WORKER_DISK_MB: Joi.number().integer().min(1).default(512),
+  WORKER_TMP_MB: Joi.number().integer().min(1).default(256),
+  WORKER_CPU_SHARES: Joi.number().integer().min(2).max(262_144).default(1024),
+  WORKER_CGROUP_ROOT: Joi.string().default('/sys/fs/cgroup'),
   INSIGHTS_RELAY_ENABLED: Joi.boolean().truthy('1').falsy('0').default(true),
   INSIGHTS_RELAY_BATCH_SIZE: Joi.number().integer().min(1).max(50_000).default(2000),
   INSIGHTS_RELAY_IDLE_MS: Joi.number().integer().min(10).max(60_000).default(200),
@@ -126,6 +141,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
       workRoot: path.resolve(cwd, v.WORK_DIR),
       pythonBin: v.PYTHON_BIN,
       rscriptBin: v.RSCRIPT_BIN,
+      sandbox: v.WORKER_SANDBOX,
+      maxProcesses: v.WORKER_MAX_PROCESSES,
+      maxOpenFiles: v.WORKER_MAX_OPEN_FILES,
+      diskMb: v.WORKER_DISK_MB,
+      tmpMb: v.WORKER_TMP_MB,
+      cpuShares: v.WORKER_CPU_SHARES,
+      cgroupRoot: v.WORKER_CGROUP_ROOT,
     },
     insights: {
       relayEnabled: v.INSIGHTS_RELAY_ENABLED,

@@ -153,6 +153,7 @@ async function main() {
   const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
   for await (const raw of lines) {
     const req = JSON.parse(raw);
+    if (req.algorithmia_api) process.env.ALGORITHMIA_API = req.algorithmia_api; // per-call token
     const reply = await runCall(apply, req);
     const marker = `\x1ebeacon-end:${req.id}\x1e`;
     await Promise.all([writeMarker(process.stdout, marker), writeMarker(process.stderr, marker)]);

@@ -154,6 +154,8 @@ def main():
     channel.send({'ready': True})
     for raw in channel.requests:
         req = json.loads(raw)
+        if req.get('algorithmia_api'):  # this call's callback address (its token is per call)
+            os.environ['ALGORITHMIA_API'] = req['algorithmia_api']
         line, error = run_call(apply, req, max_bytes)
         end_output(req.get('id'))
         if line is not None:

@@ -99,6 +99,7 @@ local({
       line <- readLines(requests, n = 1L, encoding = "UTF-8")
       if (length(line) == 0) break
       req <- jsonlite::fromJSON(line, simplifyVector = TRUE)
+      if (!is.null(req$algorithmia_api)) Sys.setenv(ALGORITHMIA_API = req$algorithmia_api) # per-call token
       out <- call_safely(function(input) apply_fn(decode_input(input)), req)
       reply <- if (out$ok) encode_result(req$id, out$value) else error_line(req$id, out$message, "AlgorithmError", out$trace)
       end_output(req$id)

@@ -9,6 +9,9 @@
 #   KAFKA_ADMIN_PASSWORD / KAFKA_BEACON_PASSWORD / KAFKA_NOBODY_PASSWORD  (used when formatting)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+# users.env (SCRAM passwords), the certificates and keys and the data dir are the broker's secrets:
+# everything this script writes is owner-only (0600 files, 0700 folders).
+umask 077
 
 take_broker_lock
 bash "$KAFKA_SCRIPT_DIR/fetch.sh" 9>&-
@@ -161,6 +164,8 @@ print_info() {
 compile_setup
 ensure_certs
 mkdir -p "$KAFKA_RUN_DIR"
+# Folders written before the umask above (older checkouts) are tightened too.
+chmod -R go-rwx "$KAFKA_CERTS_DIR" "$KAFKA_RUN_DIR"
 
 if pid="$(broker_pid)"; then
   if [[ "${KAFKA_FRESH:-0}" == 1 ]]; then

@@ -1,14 +1,19 @@
 import client from 'prom-client';
 import type { Config } from '../config';
 import type { InsightsSink } from '../insights/insights-sink';
+import type { Authenticator } from '../platform/auth';
 import type { Db } from '../platform/db';
 import type { Logger } from '../platform/logger';
 import type { Metrics } from '../platform/metrics';
 import type { RouteDef } from '../platform/routes';
+import { CallbackServer, callbackSocketPath } from './callback-server';
 import { executionRoutes } from './execution-routes';
 import { ExecutionService } from './execution-service';
 import { ExecutionStore } from './execution-store';
+import { buildPoolSandbox } from './sandbox-host';
+import { workerInsightsRoute } from './worker-insights-route';
 import { WorkerPool } from './worker-pool';
+import type { PoolSandbox } from './worker-sandbox';
 
 export interface ExecutionDeps {
   db: Db;
@@ -17,11 +22,15 @@ export interface ExecutionDeps {
   metrics: Metrics;
   sink: InsightsSink;
   baseUrl: () => string;
+  /** For worker-facing routes that authenticate a caller (none today). */
+  authenticator?: Authenticator;
 }
 
 export interface ExecutionModule {
   /** /v1/algo/... and the workers' POST /worker/{token}/v1/insights. */
   routes: RouteDef[];
+  /** The routes served to sandboxed workers on the callback Unix socket. */
+  workerRoutes: RouteDef[];
   pool: WorkerPool;
   service: ExecutionService;
   /**
@@ -34,6 +43,21 @@ export interface ExecutionModule {
 export function createExecutionModule(deps: ExecutionDeps): ExecutionModule {
   const { config, db, logger, metrics, sink, baseUrl } = deps;
   const w = config.workers;
+  const refusedCallbacks = new client.Counter({
+    name: 'beacon_worker_callbacks_refused_total',
+    help: 'Worker callbacks (Insights reports) refused because their call token is unknown or the call has finished',
+    registers: [metrics.registry],
+  });
+  // The routes workers reach from inside their sandbox; new worker routes belong in this list.
+  let workerRoutes: RouteDef[] = [];
+  const callback = new CallbackServer(callbackSocketPath(), workerRoutes, {
+    authenticator: deps.authenticator ?? ({} as Authenticator),
+    logger,
+  });
+  const sandbox = w.sandbox === 'on' ? buildSandbox(config, callback, logger) : undefined;
+  if (w.sandbox === 'off') {
+    logger.warn('WORKER_SANDBOX=off: algorithm code runs WITHOUT a sandbox and can reach this host\'s network, files and processes (unsafe)');
+  }
   const pool = new WorkerPool({
     maxWorkersPerKey: w.maxPerVersion,
     maxWorkersTotal: w.maxTotal,
@@ -46,7 +70,12 @@ export function createExecutionModule(deps: ExecutionDeps): ExecutionModule {
     maxOutputBytes: w.maxOutputBytes,
     maxResultBytes: w.maxResultBytes,
     logger,
+    sandbox: sandbox && 'sandbox' in sandbox ? sandbox.sandbox : undefined,
+    refuse: sandbox && 'refuse' in sandbox ? sandbox.refuse : undefined,
+    onRefusedCallback: () => refusedCallbacks.inc(),
   });
+  workerRoutes = [workerInsightsRoute(pool)];
+  callback.setRoutes(workerRoutes);
   const insightsLost = new client.Counter({
     name: 'beacon_execution_insights_lost_total',
     help: 'Executions of Insights-enabled versions whose payload the sink refused (answered anyway; payload lost)',
@@ -66,6 +95,7 @@ export function createExecutionModule(deps: ExecutionDeps): ExecutionModule {
   let closing: Promise<void> | undefined;
   return {
     routes: executionRoutes(service, pool),
+    workerRoutes,
     pool,
     service,
     close() {
@@ -76,8 +106,19 @@ export function createExecutionModule(deps: ExecutionDeps): ExecutionModule {
         clearTimeout(timer);
         await pool.close();
         await service.drain();
+        // Last: every execution has drained, so no call can still be reporting.
+        await callback.close();
       })();
       return closing;
     },
   };
+}
+
+/** The pool's sandbox, or why it cannot be built on this host (then every call is refused). */
+function buildSandbox(config: Config, callback: CallbackServer, logger: Logger): { sandbox: PoolSandbox } | { refuse: string } {
+  const built = buildPoolSandbox(config.workers, callback);
+  if ('sandbox' in built) return built;
+  logger.error({ missing: built.missing }, 'algorithm execution is disabled: the worker sandbox cannot be built');
+  const refuse = `the worker sandbox cannot be built on this host; missing: ${built.missing.join('; ')}. Install them (scripts/setup-system.sh) or set WORKER_SANDBOX=off to run algorithms unsandboxed (unsafe)`;
+  return { refuse };
 }

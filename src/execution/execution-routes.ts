@@ -45,7 +45,7 @@ export function executionRoutes(service: ExecutionService, pool: WorkerInsightsR
     const body = decodeContentEncoding(await readRequestBody(req, MAX_INPUT_BYTES), req.header('content-encoding'), MAX_INPUT_BYTES);
     const input = parseInput(req.header('content-type'), body);
     const target = await service.resolve(req.principal!, ref);
-    const opts = { timeoutMs: Math.round(q.timeout * 1000), requestId: req.requestId };
+    const opts = { timeoutMs: Math.round(q.timeout * 1000), requestId: req.requestId, caller: req.principal! };
     if (q.output === 'void') {
       res.json({ async: true, request_id: req.requestId });
       service.runInBackground(target, input, opts);

@@ -24,12 +24,15 @@ export interface ExecutionTarget {
   name: string;
   language: string;
   isOwner: boolean;
+  networkAccess: 'isolated' | 'full';
   version: ResolvedVersion;
 }
 
 export interface RunOptions {
   timeoutMs: number;
   requestId: string;
+  /** The authenticated principal of the top-level caller, for the call's context. */
+  caller: Principal;
 }
 
 export type ExecutionOutcomeLabel = 'success' | 'error' | 'timeout';
@@ -96,7 +99,7 @@ export class ExecutionService {
       if (r.status === 403) throw forbidden(`Not allowed to call ${label(ref)}: ${r.reason}.`);
       throw new ApiError(404, ErrorCode.VersionDoesNotExist, `algorithm ${label(ref)} not found: ${r.reason}`);
     }
-    return { algorithmId: algo.id, owner: algo.owner, name: algo.name, language: algo.language, isOwner, version: r.version };
+    return { algorithmId: algo.id, owner: algo.owner, name: algo.name, language: algo.language, isOwner, networkAccess: algo.networkAccess, version: r.version };
   }
 
   /** Runs the call; for an Insights-enabled version the record is durable (or counted lost) on return. */
@@ -105,9 +108,10 @@ export class ExecutionService {
     const language = normaliseLanguage(files.language) ?? normaliseLanguage(target.language);
     if (!language) throw new Error(`build ${target.version.buildId} has unknown language '${files.language}'`);
     const time = new Date();
+    // Workers are shared per build and network setting: a changed network_access gets new workers.
     const outcome = await this.deps.pool.call(
-      { key: target.version.buildId, language, algoName: target.name, files: files.files },
-      { contentType: input.contentType, data: input.data, timeoutMs: opts.timeoutMs, requestId: opts.requestId },
+      { key: `${target.version.buildId}:${target.networkAccess}`, language, algoName: target.name, files: files.files, network: target.networkAccess },
+      { contentType: input.contentType, data: input.data, timeoutMs: opts.timeoutMs, requestId: opts.requestId, caller: opts.caller, depth: 0, chain: [`${target.owner}/${target.name}`] },
     );
     this.deps.counters.executions.inc({ algorithm: `${target.owner}/${target.name}`, outcome: outcomeLabel(outcome) });
     if (target.version.insightsEnabled) await this.record(target, outcome, time, opts.requestId);

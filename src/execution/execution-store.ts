@@ -9,6 +9,7 @@ export interface AlgorithmSnapshot {
   owner: string; // canonical spelling of the owner's username
   name: string; // canonical spelling of the algorithm name
   language: string;
+  networkAccess: 'isolated' | 'full'; // the algorithm's settings.network_access (default full)
   versions: PublishedVersion[];
 }
 
@@ -28,7 +29,7 @@ interface VersionJson {
 }
 
 const SNAPSHOT_SELECT = `
-  SELECT a.id, a.owner_id, u.username AS owner, a.name, a.language,
+  SELECT a.id, a.owner_id, u.username AS owner, a.name, a.language, a.settings->>'network_access' AS network_access,
     COALESCE((
       SELECT json_agg(json_build_object(
         'major', v.major, 'minor', v.minor, 'revision', v.revision, 'callability', v.algorithm_callability,
@@ -54,6 +55,7 @@ function toSnapshot(row: Record<string, unknown> | undefined): AlgorithmSnapshot
     owner: String(row.owner),
     name: String(row.name),
     language: String(row.language),
+    networkAccess: row.network_access === 'isolated' ? 'isolated' : 'full',
     versions: (row.versions as VersionJson[]).map(toVersion),
   };
 }

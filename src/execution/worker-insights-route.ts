@@ -1,8 +1,10 @@
 // POST /worker/{token}/v1/insights — where algorithm code reports inference metrics.
 //
-// Each worker's ALGORITHMIA_API is <service>/worker/<token>, so the official clients' POST to
-// $ALGORITHMIA_API/v1/insights lands here. The unguessable token, which only that worker's
-// environment holds, is the authentication: the Python client sends no Authorization header.
+// During a call the worker's ALGORITHMIA_API is <base>/worker/<token>, so the official clients'
+// POST to $ALGORITHMIA_API/v1/insights lands here: served on the callback Unix socket for sandboxed
+// workers (base http://127.0.0.1:9000 inside the sandbox), on the service's port otherwise. The
+// unguessable token, minted for that call alone, is the authentication: the Python client sends no
+// Authorization header.
 // The body is read as JSON whatever the Content-Type says (the route layer does that).
 import { ApiError, ErrorCode } from '../platform/errors';
 import { route, type RouteDef } from '../platform/routes';

@@ -1,14 +1,19 @@
 // Pools of warm algorithm workers, one pool per build key. A worker runs one call at a time and is
 // reused; calls beyond the limits wait in one FIFO queue with their timeout running. Each worker
-// gets a session id, a random token (its only credential for reporting insights), a clean
-// environment, its own working directory and, when the service runs as root, its own uid.
-import { randomBytes, randomUUID } from 'node:crypto';
-import { chmod, mkdir } from 'node:fs/promises';
+// gets a session id, a clean environment, its own working directory, its own uid when the service
+// runs as root and, unless WORKER_SANDBOX=off, its own sandbox and cgroup (see worker-sandbox.ts).
+// Each call gets a token of its own (call-context.ts): the only credential for its callbacks.
+import { randomUUID } from 'node:crypto';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { mergeReportedMetrics, type ReportedMetrics } from '../insights/reported-metrics';
+import type { Principal } from '../platform/auth';
 import { entryPath, type Language } from '../platform/language-catalogue';
+import { CallContexts, type CallContext } from './call-context';
 import { defaultRuntimesDir, runnerCommand } from './languages';
+import { INSIDE } from './sandbox-command';
 import { WorkerProcess, sweepUid, timeoutError, type AlgoError } from './worker-process';
+import { createWorkerSandbox, type NetworkAccess, type PoolSandbox, type WorkerSandbox } from './worker-sandbox';
 import { UidClaims } from './worker-uids';
 
 export interface WorkerSpec {
@@ -16,12 +21,16 @@ export interface WorkerSpec {
   language: Language;
   algoName: string;
   files: Record<string, string>;
+  network?: NetworkAccess; // default isolated; only applies to sandboxed workers
 }
 export interface CallRequest {
   contentType: 'text' | 'json' | 'binary';
   data: unknown; // text: string, json: any JSON value, binary: Buffer
   timeoutMs: number;
   requestId: string;
+  caller?: Principal; // the authenticated top-level caller
+  depth?: number;
+  chain?: string[];
 }
 type Common = { stdout: string; durationMs: number; sessionId: string; metrics: ReportedMetrics };
 export type CallOutcome =
@@ -45,17 +54,23 @@ export interface WorkerPoolOptions {
   runtimesDir?: string;
   nodeBin?: string;
   logger?: { warn(obj: object, msg?: string): void };
+  /** Absent: workers run unsandboxed (WORKER_SANDBOX=off, unsafe). */
+  sandbox?: PoolSandbox;
+  /** Set when the sandbox cannot be built here: every call fails with this message. */
+  refuse?: string;
+  /** Counts callbacks refused for an unknown or finished call token. */
+  onRefusedCallback?: () => void;
 }
+
 
 interface Slot {
   worker: WorkerProcess;
   key: string;
   sessionId: string;
-  token: string;
   uid?: number;
+  sandbox?: WorkerSandbox;
   state: 'reserved' | 'idle' | 'busy';
   idleTimer?: NodeJS.Timeout;
-  metrics?: ReportedMetrics; // set while a call runs: reports are attributed to it
 }
 interface Waiter {
   spec: WorkerSpec;
@@ -64,7 +79,7 @@ interface Waiter {
 
 export class WorkerPool {
   private readonly slots = new Set<Slot>();
-  private readonly byToken = new Map<string, Slot>();
+  private readonly calls = new CallContexts();
   private readonly queue: Waiter[] = [];
   private readonly uids: UidClaims;
   private readonly disposals = new Set<Promise<void>>();
@@ -86,6 +101,7 @@ export class WorkerPool {
       kind: 'error', error, stdout: '', durationMs: Date.now() - started, sessionId: '', metrics: {}, ...extra,
     });
     if (this.closed) return fail({ message: 'the worker pool is shut down', error_type: 'SystemError' });
+    if (this.opts.refuse) return fail({ message: this.opts.refuse, error_type: 'SystemError' });
 
     let slot: Slot | Error | undefined;
     try {
@@ -113,14 +129,29 @@ export class WorkerPool {
         return fail(start.error, { stdout: start.stdout, sessionId: slot.sessionId });
       }
       slot.state = 'busy';
+      if (spec.language === 'r') slot.sandbox?.adoptRunnerHelpers();
     }
 
-    slot.metrics = {};
-    const run = await slot.worker.run({ contentType: req.contentType, data: req.data }, deadline, label);
-    const metrics = slot.metrics;
-    slot.metrics = undefined;
-    if (slot.worker.state === 'ready' && !this.closed) this.release(slot);
-    else this.discard(slot); // after a timeout or a crash the token dies with the worker
+    const ctx = this.calls.start({ requestId: req.requestId, sessionId: slot.sessionId, caller: req.caller, depth: req.depth ?? 0, chain: req.chain ?? [] });
+    // The kernel may kill any process of the worker (a child, say) at its memory limit: the whole
+    // worker goes, and the call gets the documented out-of-memory error.
+    const worker = slot.worker;
+    const oom = slot.sandbox?.watchMemory(() => worker.kill());
+    let run: Awaited<ReturnType<WorkerProcess['run']>>;
+    try {
+      run = await worker.run({ contentType: req.contentType, data: req.data, api: `${this.apiBase()}/worker/${ctx.token}` }, deadline, label);
+    } finally {
+      this.calls.end(ctx); // from here on the call's token is refused
+    }
+    if (oom?.stop()) {
+      worker.kill();
+      run = { kind: 'error', error: { message: 'algorithm ran out of memory', error_type: 'OutOfMemoryError' }, stdout: run.stdout, durationMs: run.durationMs };
+    }
+    const metrics = ctx.metrics;
+    // Between calls only the runner may live: whatever the call started is killed.
+    const clean = slot.worker.state === 'ready' && (!slot.sandbox || (await slot.sandbox.clean()));
+    if (clean && slot.worker.state === 'ready' && !this.closed) this.release(slot);
+    else this.discard(slot);
     if (this.closed && run.kind === 'error') {
       return { ...run, error: { message: 'the worker pool shut down during the call', error_type: 'SystemError' }, sessionId: slot.sessionId, metrics };
     }
@@ -128,13 +159,20 @@ export class WorkerPool {
   }
 
   reportInsights(token: string, body: unknown): { status: 200 | 400 | 404; message?: string } {
-    const slot = this.byToken.get(token);
-    if (!slot) return { status: 404, message: 'unknown worker token' };
-    if (!slot.metrics) return { status: 404, message: 'no algorithm call is in progress on this worker' };
-    const merged = mergeReportedMetrics(slot.metrics, body);
+    const ctx = this.calls.get(token);
+    if (!ctx) {
+      this.opts.onRefusedCallback?.();
+      return { status: 404, message: 'unknown or finished call: metrics are accepted only while the call they belong to runs' };
+    }
+    const merged = mergeReportedMetrics(ctx.metrics, body);
     if (!merged.ok) return { status: 400, message: merged.message };
-    slot.metrics = merged.metrics;
+    ctx.metrics = merged.metrics;
     return { status: 200 };
+  }
+
+  /** The running call that was given this token (for worker callbacks), or undefined. */
+  callContext(token: string): Readonly<CallContext> | undefined {
+    return this.calls.get(token);
   }
 
   stats(): { workers: number; busy: number; idle: number; perKey: Record<string, number> } {
@@ -152,6 +190,7 @@ export class WorkerPool {
     for (const w of this.queue.splice(0)) w.grant(undefined);
     for (const slot of [...this.slots]) this.discard(slot);
     await Promise.all([...this.disposals]);
+    this.opts.sandbox?.cgroups.remove();
   }
 
   // ---- scheduling --------------------------------------------------------------------------
@@ -226,10 +265,9 @@ export class WorkerPool {
   private discard(slot: Slot): void {
     if (!this.slots.delete(slot)) return;
     clearTimeout(slot.idleTimer);
-    this.byToken.delete(slot.token);
-    slot.metrics = undefined;
     const done = slot.worker
       .dispose()
+      .then(() => slot.sandbox?.dispose())
       .then(() => (slot.uid !== undefined ? sweepUid(slot.uid) : undefined))
       .catch((e: Error) => this.opts.logger?.warn({ err: e.message, sessionId: slot.sessionId }, 'worker cleanup failed'))
       .finally(() => {
@@ -247,41 +285,62 @@ export class WorkerPool {
 
   private createSlot(spec: WorkerSpec, uid: number | undefined): Slot {
     const sessionId = `rses-${randomUUID()}`;
-    const token = randomBytes(24).toString('base64url');
     const workDir = join(this.opts.workRoot, sessionId);
+    const sb = this.opts.sandbox;
     const runtimesDir = this.opts.runtimesDir ?? defaultRuntimesDir();
     const nodeBin = this.opts.nodeBin ?? process.execPath;
     const maxResultBytes = this.opts.maxResultBytes ?? this.opts.maxOutputBytes;
+    const visibleWorkDir = sb ? INSIDE.work : workDir;
     const runner = runnerCommand(spec.language, {
-      runtimesDir, nodeBin, entry: entryPath(spec.language, spec.algoName),
+      runtimesDir: sb ? INSIDE.runtimes : runtimesDir, nodeBin, entry: entryPath(spec.language, spec.algoName),
       pythonBin: this.opts.pythonBin, rscriptBin: this.opts.rscriptBin,
       memoryLimitMb: this.opts.memoryLimitMb, maxResultBytes,
     });
     // A clean environment: nothing of the service's own (secrets, keys) reaches algorithm code.
+    // ALGORITHMIA_API carries a call's token only during that call (the runner sets it per call).
     const env = {
       PATH: [...new Set([dirname(nodeBin), '/usr/local/bin', '/usr/bin', '/bin'])].join(':'),
-      HOME: workDir,
+      HOME: visibleWorkDir,
       LANG: 'C.UTF-8',
-      ALGORITHMIA_API: `${this.opts.callbackBaseUrl().replace(/\/+$/, '')}/worker/${token}`,
+      ALGORITHMIA_API: `${this.apiBase()}/worker/outside-a-call`,
       ...runner.env,
     };
+    const boxed = sb && createWorkerSandbox(sb, {
+      sessionId, uid, network: spec.network ?? 'isolated', memoryLimitMb: this.opts.memoryLimitMb, hostWorkDir: workDir, runtimesDir, argv: [runner.command, ...runner.args],
+    });
+    const { command, args } = boxed ?? runner;
+    const sandbox = boxed?.sandbox;
+    const attach = sandbox ? { attach: sandbox.attach.bind(sandbox) } : undefined;
     const worker = new WorkerProcess({
-      sessionId, workDir, files: spec.files, command: runner.command, args: runner.args, env, uid,
+      sessionId, workDir, files: spec.files, command, args, env, uid, sandbox: attach, visibleWorkDir,
       maxStdoutBytes: this.opts.maxOutputBytes, maxReplyBytes: maxResultBytes,
     });
-    const slot: Slot = { worker, key: spec.key, sessionId, token, uid, state: 'reserved' };
+    const slot: Slot = { worker, key: spec.key, sessionId, uid, sandbox, state: 'reserved' };
     worker.onExit = () => {
       // An idle worker that died is replaced on demand; a busy one is handled by its call.
       if (slot.state === 'idle') this.discard(slot);
     };
     this.slots.add(slot);
-    this.byToken.set(token, slot);
     return slot;
+  }
+
+  /** Where algorithm code sends callbacks: the forwarder inside its sandbox, or Beacon's own port. */
+  private apiBase(): string {
+    if (this.opts.sandbox) return `http://127.0.0.1:${INSIDE.forwardPort}`;
+    return this.opts.callbackBaseUrl().replace(/\/+$/, '');
   }
 
   private async prepareRoot(): Promise<void> {
     await mkdir(this.opts.workRoot, { recursive: true, mode: 0o711 });
     // Workers must reach their own directory but not list their neighbours.
     if (this.runAsUid) await chmod(this.opts.workRoot, 0o711);
+    const sb = this.opts.sandbox;
+    if (sb) {
+      sb.cgroups.ensure();
+      await mkdir(sb.runDir, { recursive: true, mode: 0o711 });
+      // slirp4netns answers DNS on 10.0.2.3; the host's resolver configuration is not shown.
+      await writeFile(join(sb.runDir, 'resolv.conf'), 'nameserver 10.0.2.3\n', { mode: 0o644 });
+      await sb.callback.listen();
+    }
   }
 }

@@ -11,6 +11,7 @@
 //          on both, because data on different pipes arrives in no fixed order: the call's output
 //          is what came before the two markers.
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { chmod, chown, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -30,6 +31,13 @@ export interface WorkerLaunch {
   args: string[];
   env: Record<string, string>; // the complete environment: nothing is inherited
   uid?: number; // set: run as this uid/gid and own the working directory
+  /**
+   * Set for a sandboxed worker: the command is bwrap (see sandbox-command.ts), which reports its
+   * sandbox on fd 4 and waits on fd 5; attach(outerPid, sandboxPid1) prepares what lives outside
+   * (forwarder, network) before the runner is let go. The uid switch is then the command's job.
+   */
+  sandbox?: { attach(outerPid: number, initPid: number): Promise<void> };
+  visibleWorkDir?: string; // the working directory as the algorithm sees it (default workDir)
   maxStdoutBytes: number;
   maxReplyBytes: number;
 }
@@ -40,6 +48,8 @@ export type RunResult =
 export interface RunRequest {
   contentType: 'text' | 'json' | 'binary';
   data: unknown;
+  /** ALGORITHMIA_API for this call alone (it carries the call's token); the runner sets it. */
+  api?: string;
 }
 
 type Reply = Record<string, unknown>;
@@ -170,7 +180,7 @@ export class WorkerProcess {
           finish({ kind: 'error', error: e, ...out });
         },
       };
-      const line = JSON.stringify({ id, content_type: req.contentType, data: data ?? null });
+      const line = JSON.stringify({ id, content_type: req.contentType, data: data ?? null, ...(req.api ? { algorithmia_api: req.api } : {}) });
       this.child?.stdin?.write(`${line}\n`);
     });
   }
@@ -199,7 +209,8 @@ export class WorkerProcess {
 
   /** Errors name src/x.py, as the author knows it, rather than the host's worker directory. */
   private relativePaths(error: AlgoError): AlgoError {
-    const strip = (t: unknown) => (typeof t === 'string' ? t.split(`${this.launch.workDir}/`).join('') : t);
+    const dir = this.launch.visibleWorkDir ?? this.launch.workDir;
+    const strip = (t: unknown) => (typeof t === 'string' ? t.split(`${dir}/`).join('') : t);
     return { ...error, message: String(strip(error.message)), stacktrace: strip(error.stacktrace) as string | undefined };
   }
 
@@ -215,11 +226,13 @@ export class WorkerProcess {
   }
 
   private spawnChild(): void {
-    const { command, args, env, workDir, uid } = this.launch;
-    const ids = uid !== undefined ? { uid, gid: uid } : {};
+    const { command, args, env, workDir, uid, sandbox } = this.launch;
+    const ids = uid !== undefined && !sandbox ? { uid, gid: uid } : {};
+    const stdio: ('pipe' | 'ignore')[] = sandbox ? ['pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe', 'pipe'];
     // detached: a new process group, so kill() reaches grandchildren too.
-    const child = spawn(command, args, { cwd: workDir, env, stdio: ['pipe', 'pipe', 'pipe', 'pipe'], detached: true, ...ids });
+    const child = spawn(command, args, { cwd: workDir, env, stdio, detached: true, ...ids });
     this.child = child;
+    if (sandbox) this.attachSandbox(child, sandbox);
     const replies = new LineReader(this.launch.maxReplyBytes + 64 * 1024);
     child.stdin?.on('error', () => {}); // EPIPE when the runner died: the exit handler reports it
     child.stdout?.on('data', (d: Buffer) => this.onOutput(0, d));
@@ -244,6 +257,33 @@ export class WorkerProcess {
       const fallback = setTimeout(report, 500); // a leaked descriptor must not hang the call
       child.once('close', report);
       this.onExit?.();
+    });
+  }
+
+  /** Reads bwrap's report (fd 4), lets the caller set up the outside, then releases it (fd 5). */
+  private attachSandbox(child: ChildProcess, sandbox: NonNullable<WorkerLaunch['sandbox']>): void {
+    let info = '';
+    let attached = false;
+    const [info$, release] = (child.stdio as unknown as (Duplex | null)[]).slice(4);
+    for (const s of [info$, release]) s?.on('error', () => {});
+    info$?.on('data', (d: Buffer) => {
+      if (attached) return;
+      info += d.toString('utf8');
+      let pid: number | undefined;
+      try {
+        pid = Number((JSON.parse(info) as { 'child-pid'?: number })['child-pid']);
+      } catch {
+        return; // not complete yet
+      }
+      attached = true;
+      info$?.destroy();
+      sandbox.attach(child.pid as number, pid).then(
+        () => {
+          release?.write('1');
+          release?.end();
+        },
+        (e: Error) => this.fail({ message: `could not set up the worker sandbox: ${e.message}`, error_type: 'SystemError' }),
+      );
     });
   }
 

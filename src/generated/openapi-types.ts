@@ -548,10 +548,14 @@ export interface paths {
         put?: never;
         /**
          * Where algorithm code reports inference metrics during a call (the worker's $ALGORITHMIA_API)
-         * @description Each worker's `ALGORITHMIA_API` is `<service>/worker/<token>`; the token, known only to that
-         *     worker, is the credential (the official Python client sends no Authorization header). Metrics
-         *     count for the call in progress on that worker. At most 25 metrics and 25 KiB per execution;
-         *     reserved names are refused; values are numbers or booleans (numeric strings become numbers).
+         * @description During a call, the worker's `ALGORITHMIA_API` is `<base>/worker/<token>` with a token minted
+         *     for that call alone, which is the credential (the official Python client sends no
+         *     Authorization header). A sandboxed worker's base is `http://127.0.0.1:9000`, a forwarder in
+         *     its own network namespace to Beacon's callback Unix socket, which serves this route;
+         *     unsandboxed (`WORKER_SANDBOX=off`) it is the service's own URL. Metrics count for that call;
+         *     a token of a call that has ended (or never existed) is refused with 404 and counted. At most
+         *     25 metrics and 25 KiB per execution; reserved names are refused; values are numbers or
+         *     booleans (numeric strings become numbers).
          */
         post: operations["reportWorkerInsights"];
         delete?: never;

@@ -80,7 +80,10 @@ test('algorithm code sees a clean environment and cannot read service secrets or
     // Workers run under their own uid when the service runs as root.
     assert.equal(r1.service_environ.ok, false, 'worker read the service process environment');
     assert.equal(r1.secret_file.ok, false, 'worker read a 0600 file of the service');
-    const second = await call('keeper', 'probe2', { service_pid: process.pid, secret_file: secretFile, other_dir: r1.cwd });
+    // Sandboxed, the first worker's folder is /work inside its own sandbox, and the host's worker
+    // folders are not visible at all: the second worker tries the host path of all of them.
+    const otherDir = r1.cwd === '/work' ? t.config.workers.workRoot : r1.cwd;
+    const second = await call('keeper', 'probe2', { service_pid: process.pid, secret_file: secretFile, other_dir: otherDir });
     assert.equal(second.status, 200, second.text);
     assert.equal(second.body.result.other_dir.ok, false, 'one algorithm listed another algorithm\'s working folder');
   }

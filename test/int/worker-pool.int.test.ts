@@ -10,6 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
 import { WorkerPool, type CallOutcome, type CallRequest, type WorkerSpec } from '../../src/execution/worker-pool';
+import { CallbackServer } from '../../src/execution/callback-server';
+import { buildPoolSandbox } from '../../src/execution/sandbox-host';
+import type { PoolSandbox } from '../../src/execution/worker-sandbox';
+import { loadConfig } from '../../src/config';
 import { workerInsightsRoute } from '../../src/execution/worker-insights-route';
 import type { Authenticator } from '../../src/platform/auth';
 import { errorHandler } from '../../src/platform/error-handler';
@@ -20,6 +24,10 @@ import type { Language } from '../../src/platform/language-catalogue';
 const PYTHON = '/usr/bin/python3';
 const RSCRIPT = execFileSync('/bin/sh', ['-c', 'command -v Rscript'], { encoding: 'utf8' }).trim();
 const AS_ROOT = process.getuid?.() === 0;
+// Sandboxed like the service (WORKER_SANDBOX=off in the environment runs the pool without it).
+const SANDBOXED = process.env.WORKER_SANDBOX !== 'off';
+let sandbox: PoolSandbox | undefined;
+let callback: CallbackServer | undefined;
 
 // One algorithm per language; json input {"op": ...} picks a behaviour.
 const PYTHON_SRC = `import os, sys, time
@@ -199,6 +207,7 @@ function makePool(overrides: Partial<ConstructorParameters<typeof WorkerPool>[0]
     memoryLimitMb: 512,
     maxOutputBytes: 1024 * 1024,
     maxResultBytes: 15 * 1024 * 1024,
+    sandbox,
     ...overrides,
   });
 }
@@ -223,7 +232,14 @@ function failed(outcome: CallOutcome): Extract<CallOutcome, { kind: 'error' }> {
 before(async () => {
   process.env.BEACON_TEST_SECRET = 'must-not-reach-workers';
   workRoot = mkdtempSync(join(tmpdir(), 'beacon-workers-'));
+  if (SANDBOXED) {
+    callback = new CallbackServer(join(workRoot, 'run', 'callback.sock'), [], { authenticator: {} as Authenticator, logger: createLogger('silent') });
+    const built = buildPoolSandbox({ ...loadConfig({}).workers, memoryLimitMb: 512 }, callback);
+    assert.ok('sandbox' in built, `the sandbox cannot be built here: ${JSON.stringify(built)}`);
+    sandbox = built.sandbox;
+  }
   pool = makePool();
+  callback?.setRoutes([workerInsightsRoute(pool)]);
   const app = express();
   // The service's own route definition, mounted as the app mounts it (a public route needs no authenticator).
   app.use(mountRoutes([workerInsightsRoute(pool)], { authenticator: {} as Authenticator, jsonLimit: '2mb' }));
@@ -233,6 +249,7 @@ before(async () => {
 
 after(async () => {
   await pool.close();
+  await callback?.close();
   await new Promise((resolve) => server.close(resolve));
   rmSync(workRoot, { recursive: true, force: true });
 });
@@ -382,18 +399,19 @@ describe('worker isolation', () => {
     assert.ok(!who.env.includes('BEACON_TEST_SECRET'));
     const allowed = ['ALGORITHMIA_API', 'HOME', 'LANG', 'PATH', 'PWD', 'PYTHONDONTWRITEBYTECODE', 'PYTHONPATH', 'PYTHONUNBUFFERED'];
     assert.deepEqual(who.env.filter((k) => !allowed.includes(k)), []);
-    assert.match(who.api, new RegExp(`^${baseUrl}/worker/[A-Za-z0-9_-]{32}$`));
+    assert.match(who.api, new RegExp(`^${SANDBOXED ? 'http://127.0.0.1:9000' : baseUrl}/worker/[A-Za-z0-9_-]{32}$`));
     assert.equal(who.home, who.cwd);
-    assert.equal(who.cwd, join(workRoot, r.sessionId));
+    assert.equal(who.cwd, SANDBOXED ? '/work' : join(workRoot, r.sessionId));
     if (AS_ROOT) assert.ok(who.uid >= 70000 && who.uid <= 79999, `uid ${who.uid}`);
   });
 
   test('a worker cannot read the service environment or another worker\'s directory', { skip: !AS_ROOT && 'needs root to switch uids' }, async () => {
     const environ = ok(await pool.call(s, op({ op: 'environ', pid: process.pid })));
-    assert.equal(environ.result, 'denied: PermissionError');
+    // Sandboxed, neither the service's process nor the host's worker folders exist in the view.
+    assert.equal(environ.result, SANDBOXED ? 'denied: FileNotFoundError' : 'denied: PermissionError');
     const other = ok(await pool.call(spec('python3', 'build-other'), req('text', 'x')));
     const listing = ok(await pool.call(s, op({ op: 'listdir', path: join(workRoot, other.sessionId) })));
-    assert.deepEqual(listing.result, { denied: 'PermissionError' });
+    assert.deepEqual(listing.result, { denied: SANDBOXED ? 'FileNotFoundError' : 'PermissionError' });
   });
 
   test('two pools never hand out the same uid', { skip: !AS_ROOT && 'needs root to switch uids' }, async () => {
@@ -503,7 +521,7 @@ describe('worker insights route', () => {
       fetch(`${baseUrl}${path}`, { method: 'POST', body, headers: type ? { 'content-type': type } : {} });
     const unknown = await post('/worker/nope/v1/insights', '[]', 'application/json');
     assert.equal(unknown.status, 404);
-    assert.match(((await unknown.json()) as { error: { message: string } }).error.message, /unknown worker token/);
+    assert.match(((await unknown.json()) as { error: { message: string } }).error.message, /unknown or finished call/);
     const bad = await post('/worker/nope/v1/insights', '{not json', 'text/plain');
     assert.equal(bad.status, 400);
     assert.match(((await bad.json()) as { error: { message: string } }).error.message, /Invalid JSON/);

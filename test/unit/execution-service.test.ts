@@ -19,7 +19,7 @@ const version = (v: string, insightsEnabled: boolean, callability: 'public' | 'p
 };
 
 function harness(versions: PublishedVersion[], opts: { sinkFails?: boolean; outcome?: Partial<CallOutcome> } = {}) {
-  const snapshot = (): AlgorithmSnapshot => ({ id: 'algo-1', ownerId: 'u-owner', owner: 'ana', name: 'Counter', language: 'python3', versions: [...versions] });
+  const snapshot = (): AlgorithmSnapshot => ({ id: 'algo-1', ownerId: 'u-owner', owner: 'ana', name: 'Counter', language: 'python3', networkAccess: 'isolated', versions: [...versions] });
   const log: string[] = [];
   const records: InsightsRecord[] = [];
   const counted: string[] = [];
@@ -74,9 +74,9 @@ describe('ExecutionService insights hand-off', () => {
   test('an enabled version hands one record to the sink before run() returns', async () => {
     const h = harness([version('0.1.0', true)]);
     const target = await h.service.resolve(OWNER, { owner: 'ana', name: 'Counter' });
-    await h.service.run(target, input, { timeoutMs: 1000, requestId: 'req-1' });
+    await h.service.run(target, input, { timeoutMs: 1000, requestId: 'req-1', caller: OWNER });
     h.log.push('returned');
-    assert.deepEqual(h.log, ['call b-0.1.0 req-1', 'durable req-1', 'returned']);
+    assert.deepEqual(h.log, ['call b-0.1.0:isolated req-1', 'durable req-1', 'returned']);
     assert.equal(h.records.length, 1);
     const r = h.records[0];
     assert.equal(r.requestId, 'req-1');
@@ -93,31 +93,31 @@ describe('ExecutionService insights hand-off', () => {
   test('algorithm errors and timeouts are recorded too, and counted by outcome', async () => {
     const err = harness([version('0.1.0', true)], { outcome: { kind: 'error', error: { message: 'x', error_type: 'AlgorithmError' } } as Partial<CallOutcome> });
     const target = await err.service.resolve(OWNER, { owner: 'ana', name: 'Counter' });
-    await err.service.run(target, input, { timeoutMs: 1000, requestId: 'req-e' });
+    await err.service.run(target, input, { timeoutMs: 1000, requestId: 'req-e', caller: OWNER });
     assert.equal(err.records.length, 1);
     const to = harness([version('0.1.0', true)], { outcome: { kind: 'error', error: { message: 'x', error_type: 'TimeoutError' } } as Partial<CallOutcome> });
-    await to.service.run(await to.service.resolve(OWNER, { owner: 'ana', name: 'Counter' }), input, { timeoutMs: 1000, requestId: 'req-t' });
+    await to.service.run(await to.service.resolve(OWNER, { owner: 'ana', name: 'Counter' }), input, { timeoutMs: 1000, requestId: 'req-t', caller: OWNER });
     assert.equal(to.records.length, 1);
     assert.deepEqual([...err.counted, ...to.counted], ['ana/Counter error', 'ana/Counter timeout']);
   });
 
   test('a version without Insights produces nothing', async () => {
     const h = harness([version('0.1.0', false)]);
-    await h.service.run(await h.service.resolve(OWNER, { owner: 'ana', name: 'Counter' }), input, { timeoutMs: 1000, requestId: 'req-2' });
+    await h.service.run(await h.service.resolve(OWNER, { owner: 'ana', name: 'Counter' }), input, { timeoutMs: 1000, requestId: 'req-2', caller: OWNER });
     assert.equal(h.records.length, 0);
-    assert.deepEqual(h.log, ['call b-0.1.0 req-2']);
+    assert.deepEqual(h.log, ['call b-0.1.0:isolated req-2']);
   });
 
   test('a sink that refuses does not fail the call; the loss is counted', async () => {
     const h = harness([version('0.1.0', true)], { sinkFails: true });
-    const outcome = await h.service.run(await h.service.resolve(OWNER, { owner: 'ana', name: 'Counter' }), input, { timeoutMs: 1000, requestId: 'req-3' });
+    const outcome = await h.service.run(await h.service.resolve(OWNER, { owner: 'ana', name: 'Counter' }), input, { timeoutMs: 1000, requestId: 'req-3', caller: OWNER });
     assert.equal(outcome.kind, 'result');
     assert.equal(h.lost(), 1);
   });
 
   test('output=void runs finish in the background and drain() waits for them', async () => {
     const h = harness([version('0.1.0', true)]);
-    h.service.runInBackground(await h.service.resolve(OWNER, { owner: 'ana', name: 'Counter' }), input, { timeoutMs: 1000, requestId: 'req-4' });
+    h.service.runInBackground(await h.service.resolve(OWNER, { owner: 'ana', name: 'Counter' }), input, { timeoutMs: 1000, requestId: 'req-4', caller: OWNER });
     assert.equal(h.records.length, 0);
     await h.service.drain();
     assert.equal(h.records.length, 1);

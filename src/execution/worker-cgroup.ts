@@ -1,0 +1,209 @@
+// One cgroup per worker, covering every process of its sandbox: memory (with children, native
+// memory and tmpfs pages; swap too where memsw exists), number of processes and CPU share.
+// cgroup v1 (a hierarchy per controller, as on this host) and v2 (one unified hierarchy) are both
+// supported; `detectCgroups` says which this host has. Every Beacon process creates its groups under a
+// parent named for it (beacon-<pid>-<random>), so Beacons running side by side never share or delete
+// each other's groups, and removes the parent on close.
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type CgroupVersion = 'v1' | 'v2';
+export interface CgroupLayout {
+  version: CgroupVersion;
+  /** v1: controller name -> mount point; v2: the one mount point under 'unified'. */
+  roots: Record<string, string>;
+}
+export interface WorkerLimits {
+  memoryBytes: number;
+  maxProcesses: number;
+  cpuShares: number; // v1 cpu.shares (1024 = one share); v2 cpu.weight is derived from it
+}
+
+const V1_CONTROLLERS = ['memory', 'pids', 'cpu'] as const;
+
+/** Which cgroup hierarchy this host offers for memory, pids and cpu; a reason when none is usable. */
+export function detectCgroups(base = '/sys/fs/cgroup'): CgroupLayout | { missing: string } {
+  if (existsSync(join(base, 'cgroup.controllers'))) {
+    const have = readFileSync(join(base, 'cgroup.controllers'), 'utf8').trim().split(/\s+/);
+    const lacking = ['memory', 'pids', 'cpu'].filter((c) => !have.includes(c));
+    if (lacking.length) return { missing: `cgroup v2 controllers ${lacking.join(', ')} at ${base}` };
+    return { version: 'v2', roots: { unified: base } };
+  }
+  const roots: Record<string, string> = {};
+  for (const c of V1_CONTROLLERS) {
+    const dir = join(base, c);
+    if (!existsSync(join(dir, 'cgroup.procs'))) return { missing: `the cgroup v1 ${c} controller (${dir})` };
+    roots[c] = dir;
+  }
+  return { version: 'v1', roots };
+}
+
+/** The parent group of this Beacon process; creates one leaf per worker. */
+export class CgroupParent {
+  readonly name = `beacon-${process.pid}-${randomBytes(4).toString('hex')}`;
+  private created = false;
+
+  constructor(readonly layout: CgroupLayout) {}
+
+  /** Creates the parent (once), failing with a clear message when the hierarchy is not writable. */
+  ensure(): void {
+    if (this.created) return;
+    sweepStale(this.layout);
+    for (const root of Object.values(this.layout.roots)) {
+      try {
+        mkdirSync(join(root, this.name));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue; // ours, left by an earlier remove()
+        throw new Error(`cannot create cgroups under ${root} (${(e as NodeJS.ErrnoException).code}): the worker sandbox needs write access to the cgroup hierarchy`);
+      }
+    }
+    if (this.layout.version === 'v2') {
+      const parent = join(this.layout.roots.unified, this.name);
+      writeFileSync(join(parent, 'cgroup.subtree_control'), '+memory +pids +cpu');
+    }
+    this.created = true;
+  }
+
+  create(leaf: string, limits: WorkerLimits): WorkerCgroup {
+    this.ensure();
+    const dirs = Object.values(this.layout.roots).map((root) => join(root, this.name, leaf));
+    for (const d of dirs) mkdirSync(d);
+    const cg = new WorkerCgroup(this.layout, dirs);
+    try {
+      cg.apply(limits);
+    } catch (e) {
+      cg.remove();
+      throw e;
+    }
+    return cg;
+  }
+
+  /** Removes the parent once its leaves are gone (best effort: a leaf still busy keeps it). */
+  remove(): void {
+    if (!this.created) return;
+    let all = true;
+    for (const root of Object.values(this.layout.roots)) {
+      try {
+        rmdirSync(join(root, this.name));
+      } catch (e) {
+        // another pool of this process still has workers, or one is still being torn down
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') all = false;
+      }
+    }
+    if (all) this.created = false;
+  }
+}
+
+export class WorkerCgroup {
+  // Read after every call: kept open and re-read from offset 0 (a few µs instead of ~15 µs for
+  // open, read and close).
+  private readonly fds: { procs?: number; oom?: number } = {};
+  private readonly buf = Buffer.alloc(64 * 1024);
+
+  constructor(
+    private readonly layout: CgroupLayout,
+    private readonly dirs: string[], // v1: memory, pids, cpu; v2: one
+  ) {}
+
+  /** Files a process writes its pid into to join every controller. */
+  get procsFiles(): string[] {
+    return this.dirs.map((d) => join(d, 'cgroup.procs'));
+  }
+
+  apply(l: WorkerLimits): void {
+    if (this.layout.version === 'v1') {
+      const [mem, pids, cpu] = this.dirs;
+      writeFileSync(join(mem, 'memory.limit_in_bytes'), String(l.memoryBytes));
+      // With memsw the limit also covers swap; without it (no swap accounting) RAM is the limit.
+      if (existsSync(join(mem, 'memory.memsw.limit_in_bytes'))) writeFileSync(join(mem, 'memory.memsw.limit_in_bytes'), String(l.memoryBytes));
+      writeFileSync(join(pids, 'pids.max'), String(l.maxProcesses));
+      writeFileSync(join(cpu, 'cpu.shares'), String(l.cpuShares));
+      return;
+    }
+    const [dir] = this.dirs;
+    writeFileSync(join(dir, 'memory.max'), String(l.memoryBytes));
+    if (existsSync(join(dir, 'memory.swap.max'))) writeFileSync(join(dir, 'memory.swap.max'), '0');
+    writeFileSync(join(dir, 'pids.max'), String(l.maxProcesses));
+    writeFileSync(join(dir, 'cpu.weight'), String(Math.max(1, Math.min(10_000, Math.round((l.cpuShares * 100) / 1024)))));
+  }
+
+  /** Every process in the group (host pids). */
+  pids(): number[] {
+    const file = this.layout.version === 'v1' ? join(this.dirs[1], 'cgroup.procs') : join(this.dirs[0], 'cgroup.procs');
+    const text = this.read('procs', file);
+    return text === undefined ? [] : text.split('\n').filter(Boolean).map(Number);
+  }
+
+  /** How many times the kernel's OOM killer has struck in this group. */
+  oomKills(): number {
+    const file = this.layout.version === 'v1' ? join(this.dirs[0], 'memory.oom_control') : join(this.dirs[0], 'memory.events');
+    const m = /^oom_kill (\d+)$/m.exec(this.read('oom', file) ?? '');
+    return m ? Number(m[1]) : 0;
+  }
+
+  private read(which: 'procs' | 'oom', file: string): string | undefined {
+    try {
+      this.fds[which] ??= openSync(file, 'r');
+      const n = readSync(this.fds[which] as number, this.buf, 0, this.buf.length, 0);
+      return n === this.buf.length ? readFileSync(file, 'latin1') : this.buf.toString('latin1', 0, n);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** SIGKILLs every process left in the group, then removes it; false if it could not be removed. */
+  remove(): boolean {
+    const pids = this.pids();
+    for (const fd of Object.values(this.fds)) closeSync(fd as number);
+    this.fds.procs = this.fds.oom = undefined;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+    let ok = true;
+    for (const d of this.dirs) {
+      try {
+        rmdirSync(d);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') ok = false;
+      }
+    }
+    return ok;
+  }
+}
+
+/** Removes the groups of Beacon processes that are gone (a crash leaves them behind). */
+function sweepStale(layout: CgroupLayout): void {
+  for (const root of Object.values(layout.roots)) {
+    let entries: string[] = [];
+    try {
+      entries = readdirSync(root);
+    } catch {
+      continue;
+    }
+    for (const name of entries) {
+      const m = /^beacon-(\d+)-[0-9a-f]{8}$/.exec(name);
+      if (!m || isAlive(Number(m[1]))) continue;
+      const parent = join(root, name);
+      try {
+        for (const leaf of readdirSync(parent, { withFileTypes: true })) if (leaf.isDirectory()) rmdirSync(join(parent, leaf.name));
+        rmdirSync(parent);
+      } catch {
+        // still has processes; left for a later sweep
+      }
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
