@@ -21,6 +21,8 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json openapi.yaml ./
 COPY runtimes ./runtimes
+# The beacon CLI (docs/cli.md) runs dist/src/cli here: docker compose exec beacon node bin/beacon.js migrate
+COPY bin ./bin
 # The web console's browser source: esbuild (a dependency) bundles it in-process on first request.
 COPY console ./console
 USER beacon

@@ -13,7 +13,7 @@ import { createLogger } from '../src/platform/logger';
 import { bootstrapAdmin } from '../src/users/bootstrap-admin';
 import supertest from 'supertest';
 import { createTestDb } from '../test/support/db';
-import { connectionFor } from '../test/int/insights-helpers';
+import { connectionFor } from '../test/support/insights-helpers';
 import { createTopic, deleteTopic, ensureKafka } from '../test/support/kafka';
 import { cpuSince, cpuSnapshot } from './cpu';
 

@@ -4,7 +4,7 @@
 // the worker cold start: the wall time of the first call on a brand-new worker, through the pool.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { AlgorithmAuthor } from '../test/int/execution-helpers';
+import { AlgorithmAuthor } from '../test/support/execution-helpers';
 import { startTestApp, type TestApp } from '../test/support/app';
 
 const PY = 'def apply(input):\n    return input\n';

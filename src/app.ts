@@ -66,7 +66,7 @@ export function createApp(deps: AppDeps): Beacon {
     ...algorithms.routes,
     ...execution.routes,
     ...insights.routes,
-    ...whoamiRoutes(authenticator),
+    ...whoamiRoutes(),
     ...openapiRoutes(),
   ];
 

@@ -3,12 +3,16 @@ import type { Language } from '../platform/language-catalogue';
 import type { Algorithm, AlgorithmSettings } from './algorithm-store';
 import { environmentFor } from './environments';
 import { formatSemver } from './semver';
+import type { components } from '../generated/openapi-types';
+
+// Reply bodies typed by the spec (src/generated): a field the spec lacks does not compile.
+type Schemas = components['schemas'];
 
 // The reply shapes of reference/algorithmia-api.md section 2: one algorithm object, of which a
 // version object is the variant that always carries build, compilation, version_info and self_link.
 
 // Beacon hosts the source itself: the "internal" SCM of every Algorithmia example.
-const INTERNAL_SOURCE = Object.freeze({ scm: { id: 'internal', provider: 'internal', default: true, enabled: true } });
+const INTERNAL_SOURCE = Object.freeze({ scm: { id: 'internal', provider: 'internal', default: true, enabled: true } } as const);
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
@@ -29,7 +33,7 @@ export function settingsJson(language: Language, s: AlgorithmSettings) {
   };
 }
 
-export function buildJson(view: BuildView) {
+export function buildJson(view: BuildView): Schemas['AlgorithmBuild'] {
   const b: Build = view.build;
   return {
     build_id: b.id,
@@ -43,7 +47,7 @@ export function buildJson(view: BuildView) {
   };
 }
 
-function versionInfoJson(view: BuildView) {
+function versionInfoJson(view: BuildView): Schemas['AlgorithmVersionInfo'] {
   const v = view.version;
   if (!v) return { git_hash: view.build.commitSha, insights_enabled: false };
   return {
@@ -69,7 +73,7 @@ function buildFields(a: Algorithm, view: BuildView, base: string) {
 }
 
 /** The algorithm as it is now; with its newest build (if any) as Algorithmia's GET shows it. */
-export function algorithmJson(a: Algorithm, base: string, latest?: BuildView) {
+export function algorithmJson(a: Algorithm, base: string, latest?: BuildView): Schemas['Algorithm'] {
   return {
     id: a.id,
     name: a.name,
@@ -86,7 +90,7 @@ export function algorithmJson(a: Algorithm, base: string, latest?: BuildView) {
  * A version object: a published version shows its own snapshot of settings and details; an
  * unpublished build shows the algorithm's current ones (it has no snapshot of its own).
  */
-export function versionJson(a: Algorithm, view: BuildView, base: string) {
+export function versionJson(a: Algorithm, view: BuildView, base: string): Schemas['AlgorithmVersion'] {
   const v = view.version;
   const settings = v
     ? { ...settingsJson(a.language, v.settings), algorithm_callability: v.callability, insights_enabled: v.insightsEnabled }

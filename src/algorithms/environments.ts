@@ -1,5 +1,8 @@
 import { ApiError, ErrorCode } from '../platform/errors';
 import { entryPath, LANGUAGES, type Language, normaliseLanguage } from '../platform/language-catalogue';
+import type { components } from '../generated/openapi-types';
+
+type Schemas = components['schemas'];
 
 // Algorithmia's "algorithm environments" (AEMS): one fixed CPU environment per supported language.
 // The ids are constants so that clients can hard-code them (the Python client sends
@@ -76,14 +79,14 @@ export function languageFromSettings(s: { language?: string; algorithm_environme
   return byName ?? byEnv;
 }
 
-export function languageJson(lang: Language) {
+export function languageJson(lang: Language): Schemas['AlgorithmLanguage'] {
   const display = LANGUAGE_DISPLAY[lang];
   // Algorithmia sends configuration as a JSON document inside a string.
   const configuration = JSON.stringify({ display_name: display, entry_point: entryPath(lang, '<name>') }, null, 4);
   return { name: lang, display_name: display, configuration };
 }
 
-export function environmentJson(e: Environment) {
+export function environmentJson(e: Environment): Schemas['AlgorithmEnvironment'] {
   return {
     id: e.id,
     environment_specification_id: e.specificationId,

@@ -112,7 +112,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The user's API keys, never the keys themselves (the user, or an admin key) */
+        /**
+         * The user's API keys, never the keys themselves (the user, or an admin key)
+         * @description A standard key must hold the user's full rights (allow_algo, allow_algo_management, `algo://*`).
+         */
         get: operations["listApiKeys"];
         put?: never;
         post?: never;
@@ -137,6 +140,9 @@ export interface paths {
          * @description The key is deleted. The next request with it is 401 on this replica at once, and on every
          *     other replica within the auth cache lifetime (`AUTH_CACHE_TTL_MS`, 2 s by default).
          *     An unknown key id is 404 code 3100.
+         *     A standard key must hold the user's full rights (allow_algo, allow_algo_management and
+         *     `algo://*`); a narrower key may revoke or rotate only itself (else 403), so it cannot rotate a
+         *     broader key and read its secret.
          */
         delete: operations["revokeApiKey"];
         options?: never;
@@ -157,6 +163,9 @@ export interface paths {
          * Rotate an API key (the user, or an admin key). The new key is shown only in this reply.
          * @description Same id, label, type, permissions and expiry; a new secret. The old secret stops working as
          *     if revoked (at once here, within `AUTH_CACHE_TTL_MS` elsewhere).
+         *     A standard key must hold the user's full rights (allow_algo, allow_algo_management and
+         *     `algo://*`); a narrower key may revoke or rotate only itself (else 403), so it cannot rotate a
+         *     broader key and read its secret.
          */
         post: operations["rotateApiKey"];
         delete?: never;
@@ -972,7 +981,7 @@ export interface components {
             compilation?: components["schemas"]["AlgorithmCompilation"];
         };
         /** @description An algorithm object that always carries build, compilation, version_info and self_link (.../versions/<git_hash>). */
-        AlgorithmVersion: components["schemas"]["Algorithm"] & Record<string, never>;
+        AlgorithmVersion: components["schemas"]["Algorithm"] & unknown;
         PagedAlgorithms: {
             marker: string | null;
             next_link: string | null;

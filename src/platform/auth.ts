@@ -14,6 +14,8 @@ export interface Principal {
   algoAcl: string[];
   /** A key with an expiry stops working then, cache or not. */
   expiresAt?: Date;
+  /** The API key's id (absent for tokens). */
+  keyId?: string;
 }
 
 /**

@@ -2,7 +2,7 @@ import { apiKeyPrefix, generateApiKey, hashApiKey, maskApiKey } from '../platfor
 import { badRequest, ErrorCode, isUniqueViolation, notFound } from '../platform/errors';
 import { route, type RouteDef } from '../platform/routes';
 import { keyJson, keySummaryJson } from './user-json';
-import { accountOf, type UserRoutesDeps, userNamed } from './user-access';
+import { accountOf, requireKeyManagement, type UserRoutesDeps, userNamed } from './user-access';
 import { createKeyBody, keyParams, usernameParams } from './user-schemas';
 
 const keyNotFound = (id: string) => notFound(`API key '${id}' was not found for this user.`, ErrorCode.ApiKeyNotFound);
@@ -37,12 +37,14 @@ export function keyRoutes({ store, forgetKeys }: UserRoutesDeps): RouteDef[] {
 
     route('get', '/v1/users/{username}/keys', 'account', async (req, res) => {
       const user = await accountOf(req, store);
+      requireKeyManagement(req);
       res.json({ results: (await store.listKeys(user.id)).map((k) => keySummaryJson(k, user)) });
     }, { validate: { params: usernameParams } }),
 
     // Revoke: the key is deleted; this replica forgets it at once, the others within AUTH_CACHE_TTL_MS.
     route('delete', '/v1/users/{username}/keys/{key_id}', 'account', async (req, res) => {
       const user = await accountOf(req, store);
+      requireKeyManagement(req, String(req.params.key_id));
       const hash = await store.deleteKey(user.id, String(req.params.key_id));
       if (!hash) throw keyNotFound(String(req.params.key_id));
       forgetKeys([hash]);
@@ -52,6 +54,7 @@ export function keyRoutes({ store, forgetKeys }: UserRoutesDeps): RouteDef[] {
     // Rotate: same id, label, permissions and expiry; a new secret. The old one stops working as revoke does.
     route('post', '/v1/users/{username}/keys/{key_id}/rotate', 'account', async (req, res) => {
       const user = await accountOf(req, store);
+      requireKeyManagement(req, String(req.params.key_id));
       const apiKey = generateApiKey();
       const rotated = await store.rotateKey(user.id, String(req.params.key_id), secretOf(apiKey));
       if (!rotated) throw keyNotFound(String(req.params.key_id));

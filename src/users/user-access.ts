@@ -29,3 +29,21 @@ export async function accountOf(req: Request, store: UserStore): Promise<User> {
   }
   return userNamed(store, name);
 }
+
+/**
+ * Whether the caller may list, revoke or rotate this user's keys (accountOf has already checked the
+ * user). An admin key or a token may; a standard key only when it holds the user's full rights
+ * (allow_algo, allow_algo_management and algo://*), or for itself alone. Otherwise a call-only or
+ * ACL-restricted key could rotate a broader key and read its new secret.
+ */
+export function requireKeyManagement(req: Request, targetKeyId?: string): void {
+  const p = req.principal!;
+  if (p.keyType !== 'AlgorithmKey') return;
+  const full = p.allowAlgo && p.allowAlgoManagement && p.algoAcl.includes('algo://*');
+  if (full || (targetKeyId !== undefined && p.keyId === targetKeyId.toLowerCase())) return;
+  throw forbidden(
+    targetKeyId === undefined
+      ? "Listing keys needs a key with the user's full rights (allow_algo, allow_algo_management, algo://*) or an admin key."
+      : "A key with fewer than the user's full rights may revoke or rotate only itself.",
+  );
+}

@@ -6,7 +6,7 @@ import { userJson } from './user-json';
 import { createUserBody, listUsersQuery, usernameParams } from './user-schemas';
 import type { UserStore } from './user-store';
 
-export function userRoutes(store: UserStore, baseUrl: () => string, forgetKeys: UserRoutesDeps['forgetKeys'] = () => undefined): RouteDef[] {
+export function userRoutes(store: UserStore, baseUrl: () => string, forgetKeys: UserRoutesDeps['forgetKeys']): RouteDef[] {
   return [
     route('post', '/v1/users', 'admin', async (req, res) => {
       try {

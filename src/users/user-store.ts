@@ -180,6 +180,7 @@ export class UserStore implements PrincipalLookup {
       allowAlgoManagement: row.allow_algo_management,
       algoAcl: row.algo_acl,
       expiresAt: row.expires_at ?? undefined,
+      keyId: row.id,
     };
   }
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startTestApp, type TestApp } from '../support/app';
 import { consumeAll, deleteTopic, ensureKafka, type KafkaInfo, startBroker, stopBroker } from '../support/kafka';
-import { admin, connectionFor, freshTopic, record, status, topicSize, waitFor, waitForDrain } from '../int/insights-helpers';
+import { admin, connectionFor, freshTopic, record, status, topicSize, waitFor, waitForDrain } from '../support/insights-helpers';
 
 let info: KafkaInfo;
 let t: TestApp;

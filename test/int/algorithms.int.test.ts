@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app';
 import { assertMatchesSpec } from '../support/openapi';
-import { assertErrorObject, auth, createAlgorithm, PY_SETTINGS, snapshotCounts } from './algorithms-fixtures';
+import { assertErrorObject, auth, createAlgorithm, PY_SETTINGS, snapshotCounts } from '../support/algorithms-fixtures';
 
 let t: TestApp;
 let alice: string; // owner, full rights

@@ -9,7 +9,7 @@ import { runCli } from '../../src/cli/cli';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app';
 import { createTestDb } from '../support/db';
 import { ensureKafka } from '../support/kafka';
-import { AlgorithmAuthor } from './execution-helpers';
+import { AlgorithmAuthor } from '../support/execution-helpers';
 
 const BIN = path.join(__dirname, '..', '..', 'bin', 'beacon.js');
 let t: TestApp;

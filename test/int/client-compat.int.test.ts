@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from '../support/app';
 import { assertMatchesSpec } from '../support/openapi';
-import { AlgorithmAuthor } from './execution-helpers';
+import { AlgorithmAuthor } from '../support/execution-helpers';
 
 const algorithmia = require('algorithmia') as (key: string, address: string) => NpmClient;
 

@@ -10,7 +10,7 @@ import YAML from 'yaml';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app';
 import { createTopic, ensureKafka, type KafkaInfo } from '../support/kafka';
 import { assertErrorShape, assertMatchesSpec } from '../support/openapi';
-import { AlgorithmAuthor } from './execution-helpers';
+import { AlgorithmAuthor } from '../support/execution-helpers';
 
 const JS = `
 const { reportInsights } = require('beacon');

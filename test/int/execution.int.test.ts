@@ -5,7 +5,7 @@ import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app';
 import { assertMatchesSpec } from '../support/openapi';
-import { AlgorithmAuthor } from './execution-helpers';
+import { AlgorithmAuthor } from '../support/execution-helpers';
 
 const MULTI = `
 import os, sys, time

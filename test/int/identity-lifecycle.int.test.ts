@@ -8,7 +8,7 @@ import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app';
 import type { BeaconClient } from '../../src/client/beacon-client';
 import { testClient } from '../support/client';
 import { assertErrorShape } from '../support/openapi';
-import { auth, createAlgorithm } from './algorithms-fixtures';
+import { auth, createAlgorithm } from '../support/algorithms-fixtures';
 
 const JWT_SECRET = 'a-test-secret-of-at-least-16-chars';
 const CACHE_TTL_MS = 1000;
@@ -43,7 +43,7 @@ const keysOf = async (username: string, apiKey = ADMIN_KEY) => {
   assert.equal(response.status, 200);
   return data!.results;
 };
-const newKey = async (username: string, body: { key_label?: string; key_type?: 'AlgorithmKey' | 'PlatformAdminKey'; api_key?: string; expires_at?: string; permissions?: { allow_algo_management?: boolean } } = {}) => {
+const newKey = async (username: string, body: { key_label?: string; key_type?: 'AlgorithmKey' | 'PlatformAdminKey'; api_key?: string; expires_at?: string; permissions?: { allow_algo_management?: boolean; algo_acl?: string[] } } = {}) => {
   const { data, response } = await as(a, ADMIN_KEY).POST('/v1/admin/users/{username}/keys', { ...user(username), body });
   assert.equal(response.status, 201);
   return data!;
@@ -162,6 +162,23 @@ describe('API keys', () => {
       assert.ok([403, 404].includes((await a.request.post(`${path}/rotate`).set(auth(carolKey))).status), path);
     }
     assert.equal((await a.request.get('/v1/users/dave/algorithms').set(auth(daveKey))).status, 200);
+  });
+
+  test('a call-only or ACL-restricted key cannot list, revoke or rotate its user\'s broader keys; it may rotate itself', async () => {
+    const full = await newKey('carol', { key_label: 'full' });
+    for (const permissions of [{ allow_algo_management: false }, { algo_acl: ['algo://carol/One/*'] }]) {
+      const limited = await newKey('carol', { key_label: 'limited', permissions });
+      const c = as(a, limited.api_key);
+      assert.equal((await c.GET('/v1/users/{username}/keys', user('carol'))).response.status, 403);
+      assert.equal((await c.POST('/v1/users/{username}/keys/{key_id}/rotate', key('carol', full.id))).response.status, 403, 'no escalation by rotation');
+      assert.equal((await c.DELETE('/v1/users/{username}/keys/{key_id}', key('carol', full.id))).response.status, 403);
+      const self = await c.POST('/v1/users/{username}/keys/{key_id}/rotate', key('carol', limited.id));
+      assert.equal(self.response.status, 201, 'a key may rotate itself');
+      assert.equal(self.data!.permissions.allow_algo_management, permissions.allow_algo_management ?? true);
+      const rotated = as(a, self.data!.api_key);
+      assert.equal((await rotated.DELETE('/v1/users/{username}/keys/{key_id}', key('carol', limited.id))).response.status, 204, 'and revoke itself');
+    }
+    assert.equal((await listAlgorithms(a, full.api_key)).status, 200, 'the full key was never touched');
   });
 
   test('the bootstrap admin key can be rotated away: the old one is refused, the new one works', async () => {

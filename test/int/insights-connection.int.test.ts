@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from '../support/app';
 import { createTopic, deleteTopic, ensureKafka, type KafkaInfo } from '../support/kafka';
 import { assertMatchesSpec } from '../support/openapi';
-import { admin, connectionFor } from './insights-helpers';
+import { admin, connectionFor } from '../support/insights-helpers';
 
 const PATH = '/v1/admin/insights-connection';
 const SECRET = `pw-${randomUUID()}`; // a password that must never show up anywhere

@@ -9,7 +9,7 @@ import type { InsightsRecord } from '../../src/insights/insights-sink';
 import { bootstrapAdmin } from '../../src/users/bootstrap-admin';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app';
 import { consumeAll, deleteTopic, ensureKafka, type KafkaInfo } from '../support/kafka';
-import { admin, assertMessage, beaconOn, connectionFor, freshTopic as newTopic, type Listener, record, topicSize, waitFor, waitForDrain } from './insights-helpers';
+import { admin, assertMessage, beaconOn, connectionFor, freshTopic as newTopic, type Listener, record, topicSize, waitFor, waitForDrain } from '../support/insights-helpers';
 
 let info: KafkaInfo;
 let ca: string;

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app';
 import { consumeAll, createTopic, ensureKafka, type ConsumedMessage, type KafkaInfo } from '../support/kafka';
-import { AlgorithmAuthor } from './execution-helpers';
+import { AlgorithmAuthor } from '../support/execution-helpers';
 
 const N = 20;
 

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { startTestApp } from '../support/app';
 import { consumeAll, deleteTopic, ensureKafka, type KafkaInfo } from '../support/kafka';
-import { admin, connectionFor, freshTopic as newTopic, record, status, waitFor, waitForDrain } from './insights-helpers';
+import { admin, connectionFor, freshTopic as newTopic, record, status, waitFor, waitForDrain } from '../support/insights-helpers';
 
 let info: KafkaInfo;
 let ca: string;

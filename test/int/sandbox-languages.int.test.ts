@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from '../support/app';
-import { assertError, callAlgo, deployWith, HEALTHY_PY, SANDBOX_ENV } from './sandbox-helpers';
+import { assertError, callAlgo, deployWith, HEALTHY_PY, SANDBOX_ENV } from '../support/sandbox-helpers';
 
 const JS = `const net = require('net');
 const fs = require('fs');

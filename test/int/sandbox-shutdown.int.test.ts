@@ -7,8 +7,8 @@ import supertest from 'supertest';
 import { ADMIN_KEY, type TestApp } from '../support/app';
 import { startBeaconProcess, type BeaconProcess } from '../support/beacon-process';
 import { createTestDb, type TestDb } from '../support/db';
-import { AlgorithmAuthor } from './execution-helpers';
-import { SANDBOX_ENV } from './sandbox-helpers';
+import { AlgorithmAuthor } from '../support/execution-helpers';
+import { SANDBOX_ENV } from '../support/sandbox-helpers';
 
 const SLOW = `import time
 import Algorithmia

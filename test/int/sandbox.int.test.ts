@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from '../support/app';
-import { assertError, callAlgo, deployWith, HEALTHY_PY, hostAddresses, listenEverywhere, SANDBOX_ENV } from './sandbox-helpers';
+import { assertError, callAlgo, deployWith, HEALTHY_PY, hostAddresses, listenEverywhere, SANDBOX_ENV } from '../support/sandbox-helpers';
 
 const ATTACK = `import os, socket, subprocess, sys, time
 import Algorithmia

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from '../support/app';
 import { assertMatchesSpec } from '../support/openapi';
-import { assertErrorObject, auth, compile, countRows, createAlgorithm, publish } from './algorithms-fixtures';
+import { assertErrorObject, auth, compile, countRows, createAlgorithm, publish } from '../support/algorithms-fixtures';
 
 let t: TestApp;
 let alice: string;

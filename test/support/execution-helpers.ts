@@ -1,7 +1,7 @@
 // Shared by the execution, client-compat and Insights end-to-end tests: algorithms are created,
 // compiled and published through the management HTTP API, as a user would.
 import assert from 'node:assert/strict';
-import type { TestApp } from '../support/app';
+import type { TestApp } from './app';
 
 export type TestLanguage = 'python3' | 'javascript' | 'r';
 

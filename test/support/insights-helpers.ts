@@ -11,8 +11,8 @@ import { loadConfig } from '../../src/config';
 import type { InsightsRecord } from '../../src/insights/insights-sink';
 import type { Db } from '../../src/platform/db';
 import { createLogger } from '../../src/platform/logger';
-import { ADMIN_KEY, type TestApp } from '../support/app';
-import { type ConsumedMessage, createTopic, type KafkaInfo, plaintextClient } from '../support/kafka';
+import { ADMIN_KEY, type TestApp } from './app';
+import { type ConsumedMessage, createTopic, type KafkaInfo, plaintextClient } from './kafka';
 
 export const admin = { Authorization: `Simple ${ADMIN_KEY}` };
 export const CE_HEADERS = ['ce_id', 'ce_source', 'ce_specversion', 'ce_time', 'ce_type', 'content-type'];

@@ -1,6 +1,6 @@
 // Shared set-up of the management API integration tests (algorithms, builds, versions).
 import assert from 'node:assert/strict';
-import type { TestApp } from '../support/app';
+import type { TestApp } from './app';
 
 export const auth = (key: string) => ({ Authorization: `Simple ${key}` });
 

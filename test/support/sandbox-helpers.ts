@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import type { TestApp } from '../support/app';
+import type { TestApp } from './app';
 import { AlgorithmAuthor, type TestLanguage } from './execution-helpers';
 
 // WORKER_SANDBOX=off in the test's environment runs the same attacks without the sandbox: every
