@@ -1,4 +1,5 @@
 // The types of the worker protocol (worker-process.ts speaks it; runtimes/ implement the other side).
+import { constants } from 'node:os';
 export interface AlgoError {
   message: string;
   stacktrace?: string;
@@ -39,10 +40,17 @@ export function timeoutError(timeoutLabel: string): AlgoError {
   return { message: `algorithm timed out after ${timeoutLabel}`, error_type: 'TimeoutError' };
 }
 
-export function describeExit(code: number | null, signal: NodeJS.Signals | null): AlgoError {
+export function describeExit(code: number | null, rawSignal: NodeJS.Signals | null): AlgoError {
+  // A sandboxed runner is a child of bwrap's init, which exits with 128 + the signal that killed it.
+  const signal = rawSignal ?? (code !== null && code > 128 && code < 160 ? signalNamed(code - 128) : null);
   if (signal === 'SIGKILL') {
     return { message: 'algorithm process was killed (SIGKILL), possibly for exceeding its memory limit', error_type: 'AlgorithmError' };
   }
   if (signal) return { message: `algorithm process died with signal ${signal}`, error_type: 'AlgorithmError' };
   return { message: `algorithm process exited with code ${code}`, error_type: 'SystemExit' };
+}
+
+function signalNamed(n: number): NodeJS.Signals | null {
+  const found = Object.entries(constants.signals).find(([, v]) => v === n);
+  return found ? (found[0] as NodeJS.Signals) : null;
 }

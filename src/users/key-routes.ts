@@ -27,6 +27,8 @@ export function keyRoutes({ store, forgetKeys }: UserRoutesDeps): RouteDef[] {
           algoAcl: b.key_type === 'AlgorithmKey' ? b.permissions.algo_acl : [],
           expiresAt: b.expires_at,
         });
+        // An imported key may have been looked up (and refused) moments ago: this replica forgets that at once.
+        forgetKeys([hashApiKey(apiKey)]);
         // The only time the key itself is ever returned (and after a rotation).
         res.status(201).json(keyJson(key, user, apiKey));
       } catch (err) {

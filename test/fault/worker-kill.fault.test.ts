@@ -66,7 +66,7 @@ describe('fault: worker process killed', () => {
   test('SIGKILL of an idle warm worker: the next call succeeds', async () => {
     for (let round = 0; round < ROUNDS; round++) {
       const [pid] = pythonWorkerPids(NAME);
-      assert.ok(pid, 'a warm worker exists');
+      assert.ok(pid, `round ${round}: a warm worker exists`);
       assert.equal(app.beacon.execution.pool.stats().busy, 0);
       process.kill(pid, 'SIGKILL');
       assert.ok(await waitUntil(() => gone(pid), 10_000), 'the killed worker is reaped');
