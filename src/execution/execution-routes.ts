@@ -47,7 +47,7 @@ export function executionRoutes(service: ExecutionService, pool: WorkerInsightsR
     const target = await service.resolve(req.principal!, ref);
     const opts = { timeoutMs: Math.round(q.timeout * 1000), requestId: req.requestId };
     if (q.output === 'void') {
-      res.json({ async: true, request_id: req.requestId });
+      res.json({ async: 'void', request_id: req.requestId });
       service.runInBackground(target, input, opts);
       return;
     }
@@ -71,7 +71,9 @@ function send(res: Response, outcome: CallOutcome, target: ExecutionTarget, q: E
 
   if (outcome.kind === 'error') {
     const { message, stacktrace, error_type } = outcome.error;
-    const error = { message, ...(target.isOwner && stacktrace !== undefined ? { stacktrace } : {}), error_type };
+    // Java and the ADK spell it stacktrace, the Python client reads stack_trace: send both.
+    const trace = target.isOwner && stacktrace !== undefined ? { stacktrace, stack_trace: stacktrace } : {};
+    const error = { message, ...trace, error_type };
     // The clients only show an algorithm's message on a 2xx; output=raw documents 400.
     res.status(q.output === 'raw' ? 400 : 200).json({ error, metadata, request_id: requestId });
     return;

@@ -62,7 +62,7 @@ describe('create', () => {
     const src = await t.request.get('/v1/algorithms/alice/Hello/source').set(auth(alice));
     assertMatchesSpec('get', '/v1/algorithms/{owner}/{name}/source', src);
     assert.equal(src.body.entry_point, 'src/Hello.py');
-    assert.match(src.body.files['src/Hello.py'], /def apply\(input\):\n {4}return "Hello " \+ input/);
+    assert.match(src.body.files['src/Hello.py'], /def apply\(input\):\n {4}return "hello \{\}"\.format\(input\)/);
   });
 
   test('the language may come from algorithm_environment (Python client), and licence is an alias', async () => {
