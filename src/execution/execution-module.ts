@@ -8,6 +8,8 @@ import type { RouteDef } from '../platform/routes';
 import { executionRoutes } from './execution-routes';
 import { ExecutionService } from './execution-service';
 import { ExecutionStore } from './execution-store';
+import { nestedCallRoutes } from './nested-call-route';
+import { NestedCallService } from './nested-call-service';
 import { WorkerPool } from './worker-pool';
 
 export interface ExecutionDeps {
@@ -20,7 +22,7 @@ export interface ExecutionDeps {
 }
 
 export interface ExecutionModule {
-  /** /v1/algo/... and the workers' POST /worker/{token}/v1/insights. */
+  /** /v1/algo/..., and the workers' POST /worker/{token}/v1/insights and /worker/{token}/v1/algo/... */
   routes: RouteDef[];
   pool: WorkerPool;
   service: ExecutionService;
@@ -65,7 +67,7 @@ export function createExecutionModule(deps: ExecutionDeps): ExecutionModule {
   });
   let closing: Promise<void> | undefined;
   return {
-    routes: executionRoutes(service, pool),
+    routes: [...executionRoutes(service, pool), ...nestedCallRoutes(pool, new NestedCallService(service, config.nestedCalls))],
     pool,
     service,
     close() {

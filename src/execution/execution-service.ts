@@ -10,6 +10,7 @@ import { aclAllows, type Principal } from '../platform/auth';
 import { ApiError, ErrorCode, badRequest, forbidden } from '../platform/errors';
 import { newSessionId, UUID_PATTERN } from '../platform/ids';
 import type { Logger } from '../platform/logger';
+import type { CallContext, NestedCallTiming } from './call-context';
 import type { ExecutionInput } from './execution-input';
 import type { AlgorithmSnapshot, BuildFiles, ExecutionStore } from './execution-store';
 import { normaliseLanguage } from './languages';
@@ -30,7 +31,14 @@ export interface ExecutionTarget {
 export interface RunOptions {
   timeoutMs: number;
   requestId: string;
+  /** Who asked: nested calls made by the algorithm act for this principal. */
+  caller?: Principal;
+  /** Set for a nested call: the call whose algorithm made it. */
+  parent?: CallContext;
 }
+
+/** A call's outcome plus the nested calls its algorithm made (metadata.nested_calls). */
+export type RunOutcome = CallOutcome & { nested: NestedCallTiming[] };
 
 export type ExecutionOutcomeLabel = 'success' | 'error' | 'timeout';
 
@@ -100,18 +108,27 @@ export class ExecutionService {
   }
 
   /** Runs the call; for an Insights-enabled version the record is durable (or counted lost) on return. */
-  async run(target: ExecutionTarget, input: ExecutionInput, opts: RunOptions): Promise<CallOutcome> {
+  async run(target: ExecutionTarget, input: ExecutionInput, opts: RunOptions): Promise<RunOutcome> {
     const files = await this.buildFiles(target.version.buildId);
     const language = normaliseLanguage(files.language) ?? normaliseLanguage(target.language);
     if (!language) throw new Error(`build ${target.version.buildId} has unknown language '${files.language}'`);
     const time = new Date();
+    const context: CallContext | undefined = opts.caller && {
+      requestId: opts.requestId,
+      caller: opts.caller,
+      depth: opts.parent ? opts.parent.depth + 1 : 0,
+      chain: [...(opts.parent?.chain ?? []), `${target.owner}/${target.name}`],
+      deadline: time.getTime() + opts.timeoutMs,
+      started: 0,
+      nested: [],
+    };
     const outcome = await this.deps.pool.call(
       { key: target.version.buildId, language, algoName: target.name, files: files.files },
-      { contentType: input.contentType, data: input.data, timeoutMs: opts.timeoutMs, requestId: opts.requestId },
+      { contentType: input.contentType, data: input.data, timeoutMs: opts.timeoutMs, requestId: opts.requestId, context },
     );
     this.deps.counters.executions.inc({ algorithm: `${target.owner}/${target.name}`, outcome: outcomeLabel(outcome) });
-    if (target.version.insightsEnabled) await this.record(target, outcome, time, opts.requestId);
-    return outcome;
+    if (target.version.insightsEnabled) await this.record(target, outcome, time, opts.requestId, opts.parent?.requestId);
+    return { ...outcome, nested: context?.nested ?? [] };
   }
 
   /** output=void: the caller already has its answer; the run (and its Insights record) continues here. */
@@ -130,7 +147,7 @@ export class ExecutionService {
 
   // The caller has a result either way: a payload the sink cannot take is logged and counted, not
   // turned into a failed call (the algorithm did run; failing it would invite a retry that runs it twice).
-  private async record(target: ExecutionTarget, outcome: CallOutcome, time: Date, requestId: string): Promise<void> {
+  private async record(target: ExecutionTarget, outcome: CallOutcome, time: Date, requestId: string, parentRequestId?: string): Promise<void> {
     const record: InsightsRecord = {
       requestId,
       // A call that timed out while queued never had a worker: it gets a session of its own.
@@ -141,6 +158,7 @@ export class ExecutionService {
       name: target.name,
       version: target.version.semanticVersion ?? target.version.commitSha,
       metrics: outcome.metrics,
+      ...(parentRequestId === undefined ? {} : { parentRequestId }),
     };
     try {
       await this.deps.sink.accept(record);

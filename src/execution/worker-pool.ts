@@ -6,6 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { chmod, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { mergeReportedMetrics, type ReportedMetrics } from '../insights/reported-metrics';
+import type { CallContext } from './call-context';
 import { defaultRuntimesDir, entryPath, runnerCommand, type Language } from './languages';
 import { WorkerProcess, sweepUid, timeoutError, type AlgoError } from './worker-process';
 import { UidClaims } from './worker-uids';
@@ -21,6 +22,8 @@ export interface CallRequest {
   data: unknown; // text: string, json: any JSON value, binary: Buffer
   timeoutMs: number;
   requestId: string;
+  /** Who the call is for and where it sits in a chain; the worker's token resolves to it while it runs. */
+  context?: CallContext;
 }
 type Common = { stdout: string; durationMs: number; sessionId: string; metrics: ReportedMetrics };
 export type CallOutcome =
@@ -55,6 +58,7 @@ interface Slot {
   state: 'reserved' | 'idle' | 'busy';
   idleTimer?: NodeJS.Timeout;
   metrics?: ReportedMetrics; // set while a call runs: reports are attributed to it
+  context?: CallContext; // set while a call runs: nested calls act for its caller
 }
 interface Waiter {
   spec: WorkerSpec;
@@ -115,9 +119,11 @@ export class WorkerPool {
     }
 
     slot.metrics = {};
+    slot.context = req.context;
     const run = await slot.worker.run({ contentType: req.contentType, data: req.data }, deadline, label);
     const metrics = slot.metrics;
     slot.metrics = undefined;
+    slot.context = undefined;
     if (slot.worker.state === 'ready' && !this.closed) this.release(slot);
     else this.discard(slot); // after a timeout or a crash the token dies with the worker
     if (this.closed && run.kind === 'error') {
@@ -134,6 +140,12 @@ export class WorkerPool {
     if (!merged.ok) return { status: 400, message: merged.message };
     slot.metrics = merged.metrics;
     return { status: 200 };
+  }
+
+  /** The context of the call running on the worker holding this token; undefined between calls or once the worker is gone. */
+  resolveCall(token: string): CallContext | undefined {
+    const slot = this.byToken.get(token);
+    return slot?.state === 'busy' ? slot.context : undefined;
   }
 
   stats(): { workers: number; busy: number; idle: number; perKey: Record<string, number> } {
@@ -227,6 +239,7 @@ export class WorkerPool {
     clearTimeout(slot.idleTimer);
     this.byToken.delete(slot.token);
     slot.metrics = undefined;
+    slot.context = undefined;
     const done = slot.worker
       .dispose()
       .then(() => (slot.uid !== undefined ? sweepUid(slot.uid) : undefined))
