@@ -41,7 +41,7 @@ export function createApp(deps: AppDeps): Beacon {
   const users = new UserStore(db);
   const authenticator = new Authenticator(users, config.jwt);
   const insights = createInsightsModule({ db, config, logger, metrics });
-  const algorithms = createAlgorithmsModule({ db, users, baseUrl, logger, config });
+  const algorithms = createAlgorithmsModule({ db, users, baseUrl, logger, config, authenticator });
   const execution = createExecutionModule({ db, config, logger, metrics, sink: insights.sink, baseUrl });
   let shuttingDown = false;
 

@@ -2,7 +2,12 @@ import { BuildService } from '../builds/build-service';
 import { BuildStore } from '../builds/build-store';
 import { buildRoutes } from '../builds/build-routes';
 import type { Config } from '../config';
-import { syntaxCheck } from '../execution/languages';
+import { join } from 'node:path';
+import { defaultRuntimesDir, syntaxCheck } from '../execution/languages';
+import { GitRepos } from '../git/git-repos';
+import { gitRoutes } from '../git/git-routes';
+import { GitService } from '../git/git-service';
+import type { Authenticator } from '../platform/auth';
 import type { Db } from '../platform/db';
 import type { Logger } from '../platform/logger';
 import type { RouteDef } from '../platform/routes';
@@ -21,12 +26,14 @@ export interface AlgorithmsDeps {
   baseUrl: () => string;
   logger: Logger;
   /** Interpreter paths for the build check, and the secret that signs paging markers. */
-  config: Pick<Config, 'workers' | 'secretKey'>;
+  config: Pick<Config, 'workers' | 'secretKey' | 'git'>;
+  /** Git authenticates inside its handlers (HTTP basic after a challenge). */
+  authenticator: Pick<Authenticator, 'authenticate'>;
 }
 
 /** The management API: algorithms and their source, builds (compile) and versions (publish). */
 export function createAlgorithmsModule(deps: AlgorithmsDeps): { routes: RouteDef[] } {
-  const { db, baseUrl, logger, config } = deps;
+  const { db, baseUrl, logger, config, authenticator } = deps;
   const algorithmStore = new AlgorithmStore(db);
   const buildStore = new BuildStore(db);
   const algorithms = new AlgorithmService(algorithmStore);
@@ -37,11 +44,18 @@ export function createAlgorithmsModule(deps: AlgorithmsDeps): { routes: RouteDef
   );
   const versions = new VersionService(new VersionStore(db), buildStore);
   const markers = new MarkerCodec(config.secretKey);
+  const git = new GitService(new GitRepos(config.git), authenticator, algorithms, builds, {
+    ...config.git,
+    nodeBin: process.execPath,
+    hookScript: join(defaultRuntimesDir(), 'git', 'hook.js'),
+    baseUrl,
+  }, logger);
   return {
     routes: [
       ...algorithmRoutes({ algorithms, builds, markers, baseUrl }),
       ...buildRoutes({ algorithms, builds, markers, baseUrl }),
       ...versionRoutes({ algorithms, versions, markers, baseUrl }),
+      ...gitRoutes(git),
     ],
   };
 }
