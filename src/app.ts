@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import { createAlgorithmsModule } from './algorithms/algorithms-module';
 import type { Config } from './config';
+import { ErrorLogStore } from './execution/error-log-store';
 import { createExecutionModule } from './execution/execution-module';
 import { createInsightsModule } from './insights/insights-module';
 import { Authenticator } from './platform/auth';
@@ -41,8 +42,9 @@ export function createApp(deps: AppDeps): Beacon {
   const users = new UserStore(db);
   const authenticator = new Authenticator(users, config.jwt);
   const insights = createInsightsModule({ db, config, logger, metrics });
-  const algorithms = createAlgorithmsModule({ db, users, baseUrl, logger, config, authenticator });
-  const execution = createExecutionModule({ db, config, logger, metrics, sink: insights.sink, baseUrl });
+  const errors = new ErrorLogStore(db);
+  const algorithms = createAlgorithmsModule({ db, users, baseUrl, logger, config, authenticator, errors });
+  const execution = createExecutionModule({ db, config, logger, metrics, sink: insights.sink, baseUrl, errors });
   let shuttingDown = false;
 
   const routes: RouteDef[] = [

@@ -59,6 +59,24 @@ export class AlgorithmService {
     return this.store.find(caller.userId, name);
   }
 
+  /**
+   * What GET /v1/algorithms/:owner/:name shows: the owner's own algorithm, or another user's public
+   * one. Anything else is undefined rather than 403, so that the Python client's exists() answers
+   * False for an algorithm it cannot see (it raises on 403).
+   */
+  async findVisible(caller: Principal, owner: string, name: string): Promise<Algorithm | undefined> {
+    if (caller.username.toLowerCase() === owner.toLowerCase()) return this.store.find(caller.userId, name);
+    const a = await this.store.findByOwnerName(owner, name);
+    return a?.settings.algorithm_callability === 'public' ? a : undefined;
+  }
+
+  /** The algorithm an id names, whoever owns it: the routes it is handed to check the caller. */
+  async getById(id: string): Promise<Algorithm> {
+    const a = await this.store.findById(id);
+    if (!a) throw new ApiError(404, ErrorCode.AlgorithmNotFound, `No such algorithm: ${id}.`);
+    return a;
+  }
+
   async get(caller: Principal, owner: string, name: string): Promise<Algorithm> {
     const a = await this.find(caller, owner, name);
     if (!a) throw algorithmNotFound(owner, name);

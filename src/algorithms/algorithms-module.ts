@@ -12,7 +12,9 @@ import type { Db } from '../platform/db';
 import type { Logger } from '../platform/logger';
 import type { RouteDef } from '../platform/routes';
 import type { UserStore } from '../users/user-store';
+import { algorithmIdRoutes } from './algorithm-id-routes';
 import { algorithmRoutes } from './algorithm-routes';
+import { type ErrorLogReader, errorRoutes } from './error-routes';
 import { AlgorithmService } from './algorithm-service';
 import { AlgorithmStore } from './algorithm-store';
 import { MarkerCodec } from './paging';
@@ -29,6 +31,7 @@ export interface AlgorithmsDeps {
   config: Pick<Config, 'workers' | 'secretKey' | 'git'>;
   /** Git authenticates inside its handlers (HTTP basic after a challenge). */
   authenticator: Pick<Authenticator, 'authenticate'>;
+  errors: ErrorLogReader;
 }
 
 /** The management API: algorithms and their source, builds (compile) and versions (publish). */
@@ -50,12 +53,12 @@ export function createAlgorithmsModule(deps: AlgorithmsDeps): { routes: RouteDef
     hookScript: join(defaultRuntimesDir(), 'git', 'hook.js'),
     baseUrl,
   }, logger);
-  return {
-    routes: [
-      ...algorithmRoutes({ algorithms, builds, markers, baseUrl }),
-      ...buildRoutes({ algorithms, builds, markers, baseUrl }),
-      ...versionRoutes({ algorithms, versions, markers, baseUrl }),
-      ...gitRoutes(git),
-    ],
-  };
+  const management = [
+    ...algorithmRoutes({ algorithms, builds, markers, baseUrl }),
+    ...buildRoutes({ algorithms, builds, markers, baseUrl }),
+    ...versionRoutes({ algorithms, versions, markers, baseUrl }),
+    ...errorRoutes(algorithms, deps.errors),
+  ];
+  // The id forms first: they step aside for a first segment that is not a UUID.
+  return { routes: [...algorithmIdRoutes(management, algorithms), ...management, ...gitRoutes(git)] };
 }

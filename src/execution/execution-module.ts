@@ -7,6 +7,7 @@ import type { Metrics } from '../platform/metrics';
 import type { RouteDef } from '../platform/routes';
 import { executionRoutes } from './execution-routes';
 import { ExecutionService } from './execution-service';
+import type { ExecutionError } from './error-log-store';
 import { ExecutionStore } from './execution-store';
 import { nestedCallRoutes } from './nested-call-route';
 import { NestedCallService } from './nested-call-service';
@@ -19,6 +20,7 @@ export interface ExecutionDeps {
   metrics: Metrics;
   sink: InsightsSink;
   baseUrl: () => string;
+  errors: { record(e: ExecutionError): Promise<void> };
 }
 
 export interface ExecutionModule {
@@ -60,6 +62,7 @@ export function createExecutionModule(deps: ExecutionDeps): ExecutionModule {
 
   const service = new ExecutionService({
     store: new ExecutionStore(db),
+    errors: deps.errors,
     pool,
     sink,
     logger,

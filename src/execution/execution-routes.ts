@@ -9,7 +9,7 @@ import { decodeContentEncoding, parseInput } from './execution-input';
 import { execQuery, sendOutcome, type ExecQuery } from './algo-response';
 import type { AlgorithmRef, ExecutionService } from './execution-service';
 import { readRequestBody } from './request-body';
-import { workerInsightsRoute, type WorkerInsightsReceiver } from './worker-insights-route';
+import { unattributedInsightsRoute, workerInsightsRoute, type WorkerInsightsReceiver } from './worker-insights-route';
 
 export const MAX_INPUT_BYTES = 10 * 1024 * 1024;
 
@@ -41,6 +41,7 @@ export function executionRoutes(service: ExecutionService, pool: WorkerInsightsR
     route('post', '/v1/algo/{owner}/{name}/{version}', 'algo', execute, opts),
     route('post', '/v1/algo/{algorithmId}', 'algo', execute, opts),
     workerInsightsRoute(pool),
+    unattributedInsightsRoute(),
   ];
 }
 

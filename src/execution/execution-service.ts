@@ -12,6 +12,7 @@ import { newSessionId, UUID_PATTERN } from '../platform/ids';
 import type { Logger } from '../platform/logger';
 import type { CallContext, NestedCallTiming } from './call-context';
 import type { ExecutionInput } from './execution-input';
+import type { ExecutionError } from './error-log-store';
 import type { AlgorithmSnapshot, BuildFiles, ExecutionStore } from './execution-store';
 import { normaliseLanguage } from './languages';
 import { parseVersionSpec, resolveVersion, VERSION_FORMS, type ResolvedVersion } from './version-resolver';
@@ -52,6 +53,8 @@ export interface ExecutionServiceDeps {
     insightsLost: { inc(): void };
   };
   resolutionCacheMs?: number;
+  /** Where failed executions are kept for the errors endpoints (absent in unit tests that don't care). */
+  errors?: { record(e: ExecutionError): Promise<void> };
 }
 
 const MAX_CACHED_BUILDS = 256;
@@ -128,6 +131,7 @@ export class ExecutionService {
     );
     this.deps.counters.executions.inc({ algorithm: `${target.owner}/${target.name}`, outcome: outcomeLabel(outcome) });
     if (target.version.insightsEnabled) await this.record(target, outcome, time, opts.requestId, opts.parent?.requestId);
+    if (outcome.kind === 'error') await this.logError(target, outcome, opts);
     return { ...outcome, nested: context?.nested ?? [] };
   }
 
@@ -165,6 +169,20 @@ export class ExecutionService {
     } catch (err) {
       this.deps.counters.insightsLost.inc();
       this.deps.logger.warn({ err, requestId }, 'insights record could not be stored; the payload of this execution is lost');
+    }
+  }
+
+  // Best effort: the caller gets the algorithm's error whether or not it could be kept.
+  private async logError(target: ExecutionTarget, outcome: Extract<CallOutcome, { kind: 'error' }>, opts: RunOptions): Promise<void> {
+    if (!this.deps.errors) return;
+    try {
+      await this.deps.errors.record({
+        algorithmId: target.algorithmId, requestId: opts.requestId, version: target.version.semanticVersion ?? target.version.commitSha,
+        caller: opts.caller?.username ?? '', errorType: outcome.error.error_type, message: outcome.error.message,
+        stacktrace: outcome.error.stacktrace, sessionId: outcome.sessionId,
+      });
+    } catch (err) {
+      this.deps.logger.warn({ err, requestId: opts.requestId }, 'the execution error could not be logged');
     }
   }
 

@@ -16,6 +16,8 @@ export interface RouteDef {
   /** Overrides the JSON size limit for this route (e.g. whole source trees), as '12mb'. */
   bodyLimit?: string;
   validate?: { params?: Joi.Schema; query?: Joi.Schema; body?: Joi.Schema };
+  /** When it answers false the route steps aside for the next one with a matching path (e.g. a UUID segment). */
+  match?: (req: Request) => boolean;
   handler: (req: Request, res: Response) => unknown;
 }
 
@@ -41,6 +43,8 @@ export function mountRoutes(routes: RouteDef[], opts: RouteOptions): Router {
   const json = express.json({ type: () => true, limit: opts.jsonLimit, strict: false });
   for (const def of routes) {
     const chain: RequestHandler[] = [authenticate(def.auth, opts.authenticator)];
+    const match = def.match;
+    if (match) chain.unshift((req, _res, next) => (match(req) ? next() : next('route')));
     const bodyKind = def.body ?? (def.method === 'get' || def.method === 'delete' ? 'none' : 'json');
     if (bodyKind === 'json') chain.push(def.bodyLimit ? express.json({ type: () => true, limit: def.bodyLimit, strict: false }) : json, emptyBodyAsObject);
     if (def.validate) chain.push(validate(def.validate));
