@@ -22,6 +22,11 @@ export interface AppDeps {
   logger: Logger;
   /** Where this service is reachable; known only after listen() when PORT=0. */
   baseUrl: () => string;
+  /**
+   * This process itself, for callbacks that must reach this replica and no other (git push hooks);
+   * defaults to baseUrl. Behind a load balancer, PUBLIC_URL would reach any replica.
+   */
+  localUrl?: () => string;
 }
 
 export interface Beacon {
@@ -38,12 +43,13 @@ export interface Beacon {
 /** The one composition root: stores, then services, then routes. Starts nothing and listens nowhere. */
 export function createApp(deps: AppDeps): Beacon {
   const { config, db, logger, baseUrl } = deps;
+  const localUrl = deps.localUrl ?? baseUrl;
   const metrics = createMetrics();
   const users = new UserStore(db);
   const authenticator = new Authenticator(users, config.jwt);
   const insights = createInsightsModule({ db, config, logger, metrics });
   const errors = new ErrorLogStore(db);
-  const algorithms = createAlgorithmsModule({ db, users, baseUrl, logger, config, authenticator, errors });
+  const algorithms = createAlgorithmsModule({ db, users, baseUrl, localUrl, logger, config, authenticator, errors });
   const execution = createExecutionModule({ db, config, logger, metrics, sink: insights.sink, baseUrl, errors });
   let shuttingDown = false;
 

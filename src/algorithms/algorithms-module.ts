@@ -26,6 +26,8 @@ export interface AlgorithmsDeps {
   db: Db;
   users: UserStore;
   baseUrl: () => string;
+  /** This replica's own address (git hooks call back to the process that serves their push). */
+  localUrl: () => string;
   logger: Logger;
   /** Interpreter paths for the build check, and the secret that signs paging markers. */
   config: Pick<Config, 'workers' | 'secretKey' | 'git'>;
@@ -51,7 +53,7 @@ export function createAlgorithmsModule(deps: AlgorithmsDeps): { routes: RouteDef
     ...config.git,
     nodeBin: process.execPath,
     hookScript: join(defaultRuntimesDir(), 'git', 'hook.js'),
-    baseUrl,
+    hookBaseUrl: deps.localUrl,
   }, logger);
   const management = [
     ...algorithmRoutes({ algorithms, builds, markers, baseUrl }),

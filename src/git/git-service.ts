@@ -21,7 +21,8 @@ export interface GitServiceOptions {
   timeoutMs: number;
   nodeBin: string;
   hookScript: string;
-  baseUrl: () => string;
+  /** This replica's own address: the hooks call back to the process that holds their push. */
+  hookBaseUrl: () => string;
 }
 
 interface Push {
@@ -77,7 +78,7 @@ export class GitService {
         env: this.repos.env({
           BEACON_NODE: this.o.nodeBin,
           BEACON_GIT_HOOK: this.o.hookScript,
-          BEACON_GIT_HOOK_URL: `${this.o.baseUrl().replace(/\/+$/, '')}/internal/git-hooks/${token}`,
+          BEACON_GIT_HOOK_URL: `${this.o.hookBaseUrl().replace(/\/+$/, '')}/internal/git-hooks/${token}`,
         }),
         remoteUser: principal.username,
         maxRequestBytes: this.o.maxRequestBytes,
