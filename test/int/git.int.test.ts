@@ -222,3 +222,66 @@ describe('who may use git', () => {
     assert.equal(res.status, 403);
   });
 });
+
+describe('a hostile git request cannot exhaust the service', () => {
+  let small: TestApp;
+  let k: string;
+  before(async () => {
+    small = await startTestApp({ GIT_MAX_REQUEST_BYTES: '65536', GIT_TIMEOUT_MS: '1500' });
+    k = await small.createUser('mallory');
+    await new AlgorithmAuthor(small, 'mallory', k).create('Big', 'python3');
+  });
+  after(async () => small?.close());
+
+  const basic = () => `Basic ${Buffer.from(`mallory:${k}`).toString('base64')}`;
+
+  function post(pathname: string, headers: Record<string, string>, write: (req: import('node:http').ClientRequest) => void) {
+    return new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = (require('node:http') as typeof import('node:http')).request(`${small.url}${pathname}`, { method: 'POST', headers: { Authorization: basic(), ...headers } }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', (e) => (String(e.message).includes('ECONNRESET') || String(e.message).includes('EPIPE') ? resolve({ status: -1, body: e.message }) : reject(e)));
+      write(req);
+    });
+  }
+
+  test('a declared body over GIT_MAX_REQUEST_BYTES is refused before it is read (413)', async () => {
+    const res = await post('/git/mallory/Big.git/git-receive-pack', { 'Content-Type': 'application/x-git-receive-pack-request', 'Content-Length': String(10 * 1024 * 1024) }, (req) => req.write(Buffer.alloc(1024)));
+    assert.equal(res.status, 413, res.body);
+  });
+
+  test('a chunked body that grows past the bound is cut off (413) and its CGI killed', async () => {
+    const res = await post('/git/mallory/Big.git/git-receive-pack', { 'Content-Type': 'application/x-git-receive-pack-request' }, (req) => {
+      const chunk = Buffer.alloc(16 * 1024, 0x41);
+      for (let i = 0; i < 8; i++) req.write(chunk);
+      req.end();
+    });
+    assert.ok(res.status === 413 || res.status === -1, `got ${res.status} ${res.body}`);
+  });
+
+  test('a request that stalls is ended at GIT_TIMEOUT_MS (408)', async () => {
+    // Sends the start of a body and then nothing: without the timeout, the CGI would wait forever.
+    // The 408 may be lost to the connection reset that follows a reply to an unread body; either way
+    // the request ends (without the timeout this test would hang) and the service still answers.
+    const res = await post('/git/mallory/Big.git/git-upload-pack', { 'Content-Type': 'application/x-git-upload-pack-request', 'Content-Length': '1000' }, (req) => req.write('0032want '));
+    assert.ok(res.status === 408 || res.status === -1, `got ${res.status} ${res.body}`);
+    const after = await small.request.get('/git/mallory/Big.git/info/refs?service=git-upload-pack').set('Authorization', basic());
+    assert.equal(after.status, 200);
+  });
+
+  test('a real push larger than the bound fails with 413 and changes nothing', async () => {
+    const dir = path.join(home, 'bigpush');
+    const c = await gitIn(home, 'clone', `${small.url.replace('http://', `http://mallory:${k}@`)}/git/mallory/Big.git`, dir);
+    assert.equal(c.code, 0, c.stderr);
+    const before = (await gitIn(dir, 'rev-parse', 'HEAD')).stdout.trim();
+    // Incompressible text: 200 KB of base64 of random bytes.
+    await writeFile(path.join(dir, 'src/noise.py'), `# ${require('node:crypto').randomBytes(150_000).toString('base64')}\n`);
+    await commitAll(dir, 'noise');
+    const push = await gitIn(dir, 'push', 'origin', 'master');
+    assert.notEqual(push.code, 0);
+    assert.match(push.stderr, /413/);
+    assert.equal((await gitIn(dir, 'ls-remote', 'origin', 'refs/heads/master')).stdout.split('\t')[0], before);
+  });
+});

@@ -42,6 +42,20 @@ apply <- function(input) {
   list(text = toupper(input$text), path = c(unlist(input$path), "r"))
 }
 `;
+const FAN = `
+import Algorithmia
+from Algorithmia.errors import ApiError
+
+def apply(input):
+    got = []
+    try:
+        for i in range(10):
+            got.append(Algorithmia.client().algo("alice/Back").pipe({"text": str(i), "path": []}).result["text"])
+    except ApiError as e:
+        return {"got": got, "refused": str(e)}
+    return {"got": got}
+`;
+
 let kafka: KafkaInfo;
 let topic: string;
 let t: TestApp;
@@ -56,11 +70,12 @@ before(async () => {
   kafka = await ensureKafka();
   topic = `beacon-nested-${randomUUID()}`;
   await createTopic(kafka, topic, 1);
-  t = await startTestApp({ WORKER_MAX_PER_VERSION: '4', NESTED_CALL_MAX_DEPTH: '3' });
+  t = await startTestApp({ WORKER_MAX_PER_VERSION: '4', NESTED_CALL_MAX_DEPTH: '3', NESTED_CALL_MAX_FANOUT: '3' });
   alice = new AlgorithmAuthor(t, 'alice', await t.createUser('alice'));
   await alice.deploy('Front', 'python3', FRONT, { insights: true });
   await alice.deploy('Middle', 'javascript', MIDDLE, { insights: true });
   await alice.deploy('Back', 'r', BACK, { insights: true });
+  await alice.deploy('Fan', 'python3', FAN);
   carolKey = await t.createUser('carol');
   // dave may call Front and Middle, but not Back.
   daveKey = await t.createUser('dave', { algo_acl: ['algo://alice/Front/*', 'algo://alice/Middle/*'] });
@@ -119,6 +134,13 @@ describe('limits and tokens', () => {
     assert.equal(res.status, 200);
     assert.ok(res.body.error, JSON.stringify(res.body));
     assert.match(res.body.error.message, /nested call depth limit \(3\) reached: alice\/Front -> alice\/Front -> alice\/Front -> alice\/Front -> alice\/Front/);
+  });
+
+  test('a call that makes more nested calls than NESTED_CALL_MAX_FANOUT is stopped there', async () => {
+    const res = await call(carolKey, '/v1/algo/alice/Fan', 'x');
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual(res.body.result.got, ['0', '1', '2']);
+    assert.match(res.body.result.refused, /nested call limit \(3 calls per call\) reached by alice\/Fan/);
   });
 
   test('the worker holds no API key: its address carries a token only', async () => {
