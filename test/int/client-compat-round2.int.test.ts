@@ -13,6 +13,7 @@ import { assertMatchesSpec } from '../support/openapi';
 import { AlgorithmAuthor } from './execution-helpers';
 
 const run = promisify(execFile);
+const algorithmia = require('algorithmia') as (key: string, address: string) => { algo(p: string): { pipe(x: unknown): { then(cb: (r: { get(): unknown }) => void): void } } };
 let t: TestApp;
 let aliceKey: string;
 let bobKey: string;
@@ -81,6 +82,9 @@ describe('new-algorithm templates (Python test_algorithm_programmatic_create_pro
       const hash = compiled.body.version_info.git_hash as string;
       const res = await t.request.post(`/v1/algo/alice/${name}/${hash}`).set(py(aliceKey)).type('text/plain').send('John');
       assert.equal(res.body.result, 'hello John', JSON.stringify(res.body));
+      // The same call through the real npm client.
+      const viaNpm = await new Promise<unknown>((resolve) => algorithmia(aliceKey, t.url).algo(`alice/${name}/${hash}`).pipe('John').then((r) => resolve(r.get())));
+      assert.equal(viaNpm, 'hello John');
       const json = await t.request.post(`/v1/algo/alice/${name}/${hash}`).set(py(aliceKey)).type('application/json').send({ a: 1 });
       assert.equal(json.body.error, undefined, JSON.stringify(json.body));
       assert.match(json.body.result, /^hello .*a.*1/);

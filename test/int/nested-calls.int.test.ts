@@ -6,6 +6,8 @@
 // calls nothing.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app';
 import { assertMatchesSpec } from '../support/openapi';
@@ -42,6 +44,23 @@ apply <- function(input) {
   list(text = toupper(input$text), path = c(unlist(input$path), "r"))
 }
 `;
+// The real npm client, bundled in the algorithm's own source tree, used unmodified.
+const NPM_CALLER = `
+const algorithmia = require('algorithmia');
+exports.apply = function (input, cb) {
+  algorithmia.client().algo('alice/Back/0.1.0').pipe({ text: input, path: ['npm'] }).then(function (res) {
+    if (res.error) return cb(new Error(res.error.message));
+    cb(null, res.get());
+  });
+};
+`;
+const npmFiles = (): Record<string, string> => {
+  const root = path.dirname(require.resolve('algorithmia/package.json'));
+  const files: Record<string, string> = { 'src/NpmCaller.js': NPM_CALLER };
+  for (const f of ['package.json', 'lib/algorithmia.js', 'lib/algorithm.js', 'lib/data.js']) files[`node_modules/algorithmia/${f}`] = readFileSync(path.join(root, f), 'utf8');
+  return files;
+};
+
 const FAN = `
 import Algorithmia
 from Algorithmia.errors import ApiError
@@ -76,6 +95,11 @@ before(async () => {
   await alice.deploy('Middle', 'javascript', MIDDLE, { insights: true });
   await alice.deploy('Back', 'r', BACK, { insights: true });
   await alice.deploy('Fan', 'python3', FAN);
+  await alice.create('NpmCaller', 'javascript');
+  const put = await t.request.put('/v1/algorithms/alice/NpmCaller/source').set('Authorization', `Simple ${alice.key}`).send({ files: npmFiles() });
+  assert.equal(put.status, 200, JSON.stringify(put.body));
+  await alice.compile('NpmCaller');
+  await alice.publish('NpmCaller');
   carolKey = await t.createUser('carol');
   // dave may call Front and Middle, but not Back.
   daveKey = await t.createUser('dave', { algo_acl: ['algo://alice/Front/*', 'algo://alice/Middle/*'] });
@@ -125,6 +149,16 @@ describe('Python -> JavaScript -> R', () => {
     assert.match(res.body.result.refused, /may not call algo:\/\/alice\/Back \(algo_acl\)/);
     const direct = await call(daveKey, '/v1/algo/alice/Back', 'x');
     assert.equal(direct.status, 403, 'and dave cannot call it directly either');
+  });
+});
+
+describe('an algorithm that bundles the official npm client', () => {
+  test('calls another algorithm through it unmodified, for the original caller', async () => {
+    const res = await call(carolKey, '/v1/algo/alice/NpmCaller', 'npm');
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual(res.body.result, { text: 'NPM', path: ['npm', 'r'] });
+    const dave = await call(daveKey, '/v1/algo/alice/NpmCaller', 'npm');
+    assert.equal(dave.status, 403, 'dave may not call NpmCaller at all');
   });
 });
 
