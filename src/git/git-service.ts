@@ -126,7 +126,7 @@ export class GitService {
     const { files, problems } = await this.readTree(push, commit, {});
     if (problems.length > 0) return { ok: true, message: `Beacon could not read the pushed tree: ${problems.join('; ')}\n` };
     await this.algorithms.replaceSource(principal, a.ownerName, a.name, files);
-    const built = await this.builds.compile(a);
+    const built = await this.builds.compile(a, commit);
     const b = built.build;
     const summary =
       b.status === 'succeeded'

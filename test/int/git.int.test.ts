@@ -78,6 +78,7 @@ describe('git clone, edit, push', () => {
     assert.match(push.stderr, /remote: Success!/);
     const hash = /git_hash ([0-9a-f]{40})/.exec(push.stderr)?.[1];
     assert.ok(hash, push.stderr);
+    assert.equal(hash, (await gitIn(dir, 'rev-parse', 'HEAD')).stdout.trim(), 'the build is named by the pushed commit');
 
     const byHash = await t.request.post(`/v1/algo/alice/Hello/${hash}`).set(auth()).type('text/plain').send('git');
     assert.equal(byHash.body.result, 'pushed git', JSON.stringify(byHash.body));
