@@ -46,7 +46,11 @@ export function mergeDetails(current: Details, input: Partial<Details> | undefin
 }
 
 export class AlgorithmService {
-  constructor(private readonly store: AlgorithmStore) {}
+  constructor(
+    private readonly store: AlgorithmStore,
+    /** Runs after a delete (the git repository goes with the algorithm); its failure leaves only disk behind. */
+    private readonly onDeleted: (algorithmId: string) => Promise<void> = async () => {},
+  ) {}
 
   requireOwner(caller: Principal, owner: string): void {
     if (caller.username.toLowerCase() !== owner.toLowerCase()) {
@@ -120,6 +124,7 @@ export class AlgorithmService {
   async delete(caller: Principal, owner: string, name: string): Promise<void> {
     const a = await this.get(caller, owner, name);
     if (!(await this.store.delete(a.id))) throw algorithmNotFound(owner, name);
+    await this.onDeleted(a.id).catch(() => undefined);
   }
 
   async getSource(caller: Principal, owner: string, name: string) {

@@ -41,7 +41,8 @@ export function createAlgorithmsModule(deps: AlgorithmsDeps): { routes: RouteDef
   const { db, baseUrl, logger, config, authenticator } = deps;
   const algorithmStore = new AlgorithmStore(db);
   const buildStore = new BuildStore(db);
-  const algorithms = new AlgorithmService(algorithmStore);
+  const repos = new GitRepos(config.git);
+  const algorithms = new AlgorithmService(algorithmStore, (id) => repos.remove(id));
   const builds = new BuildService(
     buildStore,
     (lang, files, name) => syntaxCheck(lang, files, name, { pythonBin: config.workers.pythonBin, rscriptBin: config.workers.rscriptBin }),
@@ -49,7 +50,7 @@ export function createAlgorithmsModule(deps: AlgorithmsDeps): { routes: RouteDef
   );
   const versions = new VersionService(new VersionStore(db), buildStore);
   const markers = new MarkerCodec(config.secretKey);
-  const git = new GitService(new GitRepos(config.git), authenticator, algorithms, builds, {
+  const git = new GitService(repos, authenticator, algorithms, builds, {
     ...config.git,
     nodeBin: process.execPath,
     hookScript: join(defaultRuntimesDir(), 'git', 'hook.js'),

@@ -4,6 +4,7 @@
 // rights get 403, and a source PUT through the JSON route shows up as a commit.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -221,6 +222,18 @@ describe('who may use git', () => {
   test('a forged hook callback is refused', async () => {
     const res = await t.request.post('/internal/git-hooks/not-a-push').send({ phase: 'post-receive', updates: '' });
     assert.equal(res.status, 403);
+  });
+});
+
+describe('deleting the algorithm', () => {
+  test('removes its repository', async () => {
+    await author.create('Doomed', 'python3');
+    assert.equal((await clone(key, path.join(home, 'doomed'), 'alice', 'Doomed')).code, 0);
+    const id = (await t.request.get('/v1/algorithms/alice/Doomed').set(auth())).body.id as string;
+    const repo = path.join(t.config.git.reposDir, `${id}.git`);
+    assert.ok(existsSync(repo));
+    assert.equal((await t.request.delete('/v1/algorithms/alice/Doomed').set(auth())).status, 204);
+    assert.ok(!existsSync(repo));
   });
 });
 
