@@ -19,6 +19,8 @@ export interface CallContext {
   chain: string[];
   /** When this call's own timeout runs out (epoch ms); a nested call gets at most what is left. */
   deadline: number;
+  /** The running algorithm's settings.pipeline_enabled: false means it may not call others. */
+  pipelineEnabled: boolean;
   /** Nested calls started by this call so far (the fan-out limit counts these). */
   started: number;
   /** Finished nested calls, reported in this call's metadata. */

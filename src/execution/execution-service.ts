@@ -26,6 +26,8 @@ export interface ExecutionTarget {
   name: string;
   language: string;
   isOwner: boolean;
+  /** settings.pipeline_enabled of the algorithm: may its code call other algorithms? */
+  pipelineEnabled: boolean;
   version: ResolvedVersion;
 }
 
@@ -107,7 +109,7 @@ export class ExecutionService {
       if (r.status === 403) throw forbidden(`Not allowed to call ${label(ref)}: ${r.reason}.`);
       throw new ApiError(404, ErrorCode.VersionDoesNotExist, `algorithm ${label(ref)} not found: ${r.reason}`);
     }
-    return { algorithmId: algo.id, owner: algo.owner, name: algo.name, language: algo.language, isOwner, version: r.version };
+    return { algorithmId: algo.id, owner: algo.owner, name: algo.name, language: algo.language, isOwner, pipelineEnabled: algo.pipelineEnabled !== false, version: r.version };
   }
 
   /** Runs the call; for an Insights-enabled version the record is durable (or counted lost) on return. */
@@ -122,6 +124,7 @@ export class ExecutionService {
       depth: opts.parent ? opts.parent.depth + 1 : 0,
       chain: [...(opts.parent?.chain ?? []), `${target.owner}/${target.name}`],
       deadline: time.getTime() + opts.timeoutMs,
+      pipelineEnabled: target.pipelineEnabled,
       started: 0,
       nested: [],
     };

@@ -9,6 +9,8 @@ export interface AlgorithmSnapshot {
   owner: string; // canonical spelling of the owner's username
   name: string; // canonical spelling of the algorithm name
   language: string;
+  /** settings.pipeline_enabled: whether its code may call other algorithms (absent: true). */
+  pipelineEnabled?: boolean;
   versions: PublishedVersion[];
 }
 
@@ -29,6 +31,7 @@ interface VersionJson {
 
 const SNAPSHOT_SELECT = `
   SELECT a.id, a.owner_id, u.username AS owner, a.name, a.language,
+    (a.settings->>'pipeline_enabled') IS DISTINCT FROM 'false' AS pipeline_enabled,
     COALESCE((
       SELECT json_agg(json_build_object(
         'major', v.major, 'minor', v.minor, 'revision', v.revision, 'callability', v.algorithm_callability,
@@ -54,6 +57,7 @@ function toSnapshot(row: Record<string, unknown> | undefined): AlgorithmSnapshot
     owner: String(row.owner),
     name: String(row.name),
     language: String(row.language),
+    pipelineEnabled: row.pipeline_enabled !== false,
     versions: (row.versions as VersionJson[]).map(toVersion),
   };
 }

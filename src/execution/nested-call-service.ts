@@ -23,6 +23,9 @@ export class NestedCallService {
   /** Checks the limits and the caller's rights; the target and the time the call may take. */
   async prepare(parent: CallContext, ref: AlgorithmRef, requestedMs: number): Promise<{ target: ExecutionTarget; timeoutMs: number }> {
     const chain = [...parent.chain, refLabel(ref)].join(' -> ');
+    if (!parent.pipelineEnabled) {
+      throw new ApiError(403, ErrorCode.NotAuthorized, `${parent.chain[parent.chain.length - 1]} may not call other algorithms (its settings.pipeline_enabled is false): ${chain}`);
+    }
     if (parent.depth + 1 > this.limits.maxDepth) {
       throw new ApiError(400, ErrorCode.InvalidRequest, `nested call depth limit (${this.limits.maxDepth}) reached: ${chain}`);
     }

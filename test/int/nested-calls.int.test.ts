@@ -95,6 +95,9 @@ before(async () => {
   await alice.deploy('Middle', 'javascript', MIDDLE, { insights: true });
   await alice.deploy('Back', 'r', BACK, { insights: true });
   await alice.deploy('Fan', 'python3', FAN);
+  const closed = await t.request.post('/v1/algorithms/alice').set('Authorization', `Simple ${alice.key}`).send({ name: 'Closed', settings: { language: 'python3', pipeline_enabled: false } });
+  assert.equal(closed.status, 201, JSON.stringify(closed.body));
+  await alice.deploy('Closed', 'python3', FRONT.replace('def apply(input):', 'def apply(input):\n    input = input'), { create: false });
   await alice.create('NpmCaller', 'javascript');
   const put = await t.request.put('/v1/algorithms/alice/NpmCaller/source').set('Authorization', `Simple ${alice.key}`).send({ files: npmFiles() });
   assert.equal(put.status, 200, JSON.stringify(put.body));
@@ -175,6 +178,12 @@ describe('limits and tokens', () => {
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.deepEqual(res.body.result.got, ['0', '1', '2']);
     assert.match(res.body.result.refused, /nested call limit \(3 calls per call\) reached by alice\/Fan/);
+  });
+
+  test('an algorithm with settings.pipeline_enabled false cannot call others', async () => {
+    const res = await call(carolKey, '/v1/algo/alice/Closed', 'hi');
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.match(JSON.stringify(res.body), /alice\/Closed may not call other algorithms \(its settings\.pipeline_enabled is false\)/);
   });
 
   test('the worker holds no API key: its address carries a token only', async () => {

@@ -12,11 +12,12 @@ import { ApiError } from '../../src/platform/errors';
 const CALLER: Principal = { userId: 'u1', username: 'carol', keyType: 'AlgorithmKey', allowAlgo: true, allowAlgoManagement: false, algoAcl: ['algo://*'] };
 const TARGET: ExecutionTarget = {
   algorithmId: 'a1', owner: 'ana', name: 'Next', language: 'python3', isOwner: false,
+  pipelineEnabled: true,
   version: { buildId: 'b1', commitSha: 'c'.repeat(40), semanticVersion: '1.0.0', insightsEnabled: false } as ExecutionTarget['version'],
 };
 
 function parent(over: Partial<CallContext> = {}): CallContext {
-  return { requestId: 'req-parent', caller: CALLER, depth: 0, chain: ['ana/First'], deadline: Date.now() + 60_000, started: 0, nested: [], ...over };
+  return { requestId: 'req-parent', caller: CALLER, depth: 0, chain: ['ana/First'], deadline: Date.now() + 60_000, pipelineEnabled: true, started: 0, nested: [], ...over };
 }
 
 function fake() {
@@ -73,4 +74,15 @@ test('a finished nested call is recorded on its parent and runs with the parent 
   await svc.run(p, TARGET, { contentType: 'text', data: 'x' }, 1000, 'req-child');
   assert.equal(f.runs[0].parent, p);
   assert.deepEqual(p.nested, [{ request_id: 'req-child', algorithm: 'ana/Next/1.0.0', duration: 1.5 }]);
+});
+
+test('an algorithm whose settings.pipeline_enabled is false may not call others', async () => {
+  const f = fake();
+  const svc = new NestedCallService(f.execution as never, { maxDepth: 5, maxFanout: 10 });
+  await assert.rejects(svc.prepare(parent({ pipelineEnabled: false }), { owner: 'ana', name: 'Next' }, 1000), (e: ApiError) => {
+    assert.equal(e.status, 403);
+    assert.match(e.message, /ana\/First may not call other algorithms \(its settings\.pipeline_enabled is false\)/);
+    return true;
+  });
+  assert.equal(f.resolved.length, 0);
 });
