@@ -64,6 +64,7 @@ export function runHttpBackend(req: Request, res: Response, c: CgiRequest): Prom
 
     let received = 0;
     req.on('data', (chunk: Buffer) => {
+      if (settled) return;
       received += chunk.length;
       if (received > c.maxRequestBytes) return abort(new ApiError(413, ErrorCode.PayloadTooLarge, `A git request may carry at most ${c.maxRequestBytes} bytes.`));
       if (!child.stdin.write(chunk)) {
@@ -74,6 +75,7 @@ export function runHttpBackend(req: Request, res: Response, c: CgiRequest): Prom
     req.on('end', () => child.stdin.end());
     req.on('aborted', () => abort(new Error('client went away')));
     child.stdin.on('error', () => {});
+    res.on('error', () => {}); // a client that went away; abort() has already cleaned up
     res.on('close', () => {
       if (!settled) abort(new Error('client went away'));
     });
@@ -81,6 +83,7 @@ export function runHttpBackend(req: Request, res: Response, c: CgiRequest): Prom
     let head = Buffer.alloc(0);
     let bodyStarted = false;
     child.stdout.on('data', (d: Buffer) => {
+      if (settled || res.destroyed) return; // cut off: what the killed CGI still had buffered goes nowhere
       if (bodyStarted) {
         if (!res.write(d)) {
           child.stdout.pause();
