@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages Beacon's tests need, from Debian's packages, when they are missing:
 # the R runtime for R algorithms (r-base-core + r-cran-jsonlite), Debian's Python 3 for Python
-# algorithms, Java 17 + Maven for the Kafka broker, openssl for its throw-away CA, and PostgreSQL.
+# algorithms, Java 17 + Maven for the Kafka broker, openssl for its throw-away CA, PostgreSQL, and
+# git (Beacon serves algorithm source through `git http-backend`; the tests clone and push).
 # Idempotent and quiet when everything is present. Needs root (or sudo) to install.
 set -euo pipefail
 
@@ -13,6 +14,7 @@ command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
+command -v git >/dev/null 2>&1 || missing+=(git)
 
 if ((${#missing[@]})); then
   echo "setup-system: installing ${missing[*]}" >&2
