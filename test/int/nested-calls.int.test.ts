@@ -61,6 +61,18 @@ const npmFiles = (): Record<string, string> => {
   return files;
 };
 
+// What the Java client sends from inside an algorithm: its key, every value as a string.
+const JAVA_STYLE = `
+import json, os, urllib.request
+
+def apply(input):
+    body = json.dumps([{"insight_key": "cats", "insight_value": "3"}, {"insight_key": "approved", "insight_value": "true"}]).encode()
+    req = urllib.request.Request(os.environ["ALGORITHMIA_API"] + "/v1/insights", data=body, method="POST",
+                                 headers={"Content-Type": "application/json", "Authorization": "Simple simSomeKeyTheJavaClientHas000"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())
+`;
+
 const FAN = `
 import Algorithmia
 from Algorithmia.errors import ApiError
@@ -95,6 +107,7 @@ before(async () => {
   await alice.deploy('Middle', 'javascript', MIDDLE, { insights: true });
   await alice.deploy('Back', 'r', BACK, { insights: true });
   await alice.deploy('Fan', 'python3', FAN);
+  await alice.deploy('JavaStyle', 'python3', JAVA_STYLE, { insights: true });
   const closed = await t.request.post('/v1/algorithms/alice').set('Authorization', `Simple ${alice.key}`).send({ name: 'Closed', settings: { language: 'python3', pipeline_enabled: false } });
   assert.equal(closed.status, 201, JSON.stringify(closed.body));
   await alice.deploy('Closed', 'python3', FRONT.replace('def apply(input):', 'def apply(input):\n    input = input'), { create: false });
@@ -152,6 +165,22 @@ describe('Python -> JavaScript -> R', () => {
     assert.match(res.body.result.refused, /may not call algo:\/\/alice\/Back \(algo_acl\)/);
     const direct = await call(daveKey, '/v1/algo/alice/Back', 'x');
     assert.equal(direct.status, 403, 'and dave cannot call it directly either');
+  });
+});
+
+describe("the Java client's Insights body from inside a call", () => {
+  test('answers {"response": ...} and the string values arrive as a number and a boolean', async () => {
+    const res = await call(carolKey, '/v1/algo/alice/JavaStyle', 'x');
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(typeof res.body.result.response, 'string');
+    let payload: Record<string, unknown> | undefined;
+    for (let i = 0; i < 12 && !payload; i++) {
+      const messages = await consumeAll(kafka, topic, { expected: 10_000, timeoutMs: 5_000 });
+      payload = messages.map((m) => JSON.parse(m.value) as Record<string, unknown>).find((p) => p.request_id === res.body.request_id);
+    }
+    assert.ok(payload, 'no payload for the call');
+    assert.equal(payload.cats, 3);
+    assert.equal(payload.approved, true);
   });
 });
 
