@@ -47,7 +47,13 @@ export class GitRepos {
   async ensure(algorithmId: string, files: SourceFiles): Promise<string> {
     const dir = this.dir(algorithmId);
     if (!existsSync(join(dir, 'HEAD'))) await this.create(dir);
-    await this.sync(dir, files);
+    try {
+      await this.sync(dir, files);
+    } catch {
+      // Another request committed (or a push landed) between our read and our compare-and-swap:
+      // look again against the new head.
+      await this.sync(dir, files);
+    }
     return dir;
   }
 
