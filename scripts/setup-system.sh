@@ -2,8 +2,9 @@
 # Installs the system packages Beacon's tests need, from Debian's packages, when they are missing:
 # the R runtime for R algorithms (r-base-core + r-cran-jsonlite), Debian's Python 3 for Python
 # algorithms, Java 17 + Maven for the Kafka broker, openssl for its throw-away CA, PostgreSQL,
-# Chromium for the web console's browser tests (Debian's build; playwright-core never downloads one), and
-# the worker sandbox's tools (bubblewrap, slirp4netns, iptables, socat, util-linux).
+# Chromium for the web console's browser tests (Debian's build; playwright-core never downloads one),
+# the worker sandbox's tools (bubblewrap, slirp4netns, iptables, socat, util-linux), and git (Beacon
+# serves algorithm source through `git http-backend`; the tests clone and push).
 # Idempotent and quiet when everything is present. Needs root (or sudo) to install.
 set -euo pipefail
 
@@ -23,6 +24,7 @@ command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
 [[ -x /usr/sbin/iptables-restore ]] || missing+=(iptables)
 [[ -x /usr/bin/socat ]] || missing+=(socat)
 [[ -x /usr/bin/nsenter && -x /usr/bin/setpriv ]] || missing+=(util-linux)
+command -v git >/dev/null 2>&1 || missing+=(git)
 
 if ((${#missing[@]})); then
   echo "setup-system: installing ${missing[*]}" >&2

@@ -1,8 +1,11 @@
 import express, { type Express } from 'express';
+import { join } from 'node:path';
 import { createAlgorithmsModule } from './algorithms/algorithms-module';
 import type { Config } from './config';
 import { consoleRouter } from './console/console-router';
 import { openapiRoutes } from './console/openapi-routes';
+import { ErrorLogStore } from './execution/error-log-store';
+import { defaultRuntimesDir } from './execution/languages';
 import { createExecutionModule } from './execution/execution-module';
 import { createInsightsModule } from './insights/insights-module';
 import { Authenticator } from './platform/auth';
@@ -26,6 +29,11 @@ export interface AppDeps {
   logger: Logger;
   /** Where this service is reachable; known only after listen() when PORT=0. */
   baseUrl: () => string;
+  /**
+   * This process itself, for callbacks that must reach this replica and no other (git push hooks);
+   * defaults to baseUrl. Behind a load balancer, PUBLIC_URL would reach any replica.
+   */
+  localUrl?: () => string;
 }
 
 export interface Beacon {
@@ -46,12 +54,15 @@ export interface Beacon {
 /** The one composition root: stores, then services, then routes. Starts nothing and listens nowhere. */
 export function createApp(deps: AppDeps): Beacon {
   const { config, db, logger, baseUrl } = deps;
+  const localUrl = deps.localUrl ?? baseUrl;
   const metrics = createMetrics();
   const users = new UserStore(db);
   const authenticator = new Authenticator(users, config.jwt, config.authCacheTtlMs);
   const insights = createInsightsModule({ db, config, logger, metrics });
-  const algorithms = createAlgorithmsModule({ db, users, baseUrl, logger, config });
-  const execution = createExecutionModule({ db, config, logger, metrics, sink: insights.sink, baseUrl, authenticator });
+  const errors = new ErrorLogStore(db);
+  const gitHookScript = join(defaultRuntimesDir(), 'git', 'hook.js');
+  const algorithms = createAlgorithmsModule({ db, users, baseUrl, localUrl, logger, config, authenticator, errors, gitHookScript });
+  const execution = createExecutionModule({ db, config, logger, metrics, sink: insights.sink, baseUrl, authenticator, errors });
   let shuttingDown = false;
 
   const health = { db, metrics, isShuttingDown: () => shuttingDown, sinkStatus: () => insights.status() };

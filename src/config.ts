@@ -52,6 +52,10 @@ export interface Config {
     spoolDir: string;
     outboxSyncCommit: boolean;
   };
+  /** Algorithms calling algorithms: how deep a chain may go and how many calls one call may make. */
+  nestedCalls: { maxDepth: number; maxFanout: number };
+  /** Algorithm source over git smart HTTP. */
+  git: { reposDir: string; maxRequestBytes: number; timeoutMs: number };
   shutdownTimeoutMs: number;
 }
 
@@ -104,6 +108,11 @@ const schema = Joi.object({
   INSIGHTS_OVERFLOW_POLICY: Joi.string().valid('reject', 'drop-oldest').default('reject'),
   INSIGHTS_SPOOL_DIR: Joi.string().default('.data/insights-spool'),
   INSIGHTS_OUTBOX_SYNC_COMMIT: Joi.boolean().truthy('1').falsy('0').default(false),
+  NESTED_CALL_MAX_DEPTH: Joi.number().integer().min(0).max(64).default(5),
+  NESTED_CALL_MAX_FANOUT: Joi.number().integer().min(1).max(10_000).default(100),
+  GIT_REPOS_DIR: Joi.string().default('.data/git'),
+  GIT_MAX_REQUEST_BYTES: Joi.number().integer().min(1024).default(32 * 1024 * 1024),
+  GIT_TIMEOUT_MS: Joi.number().integer().min(1000).default(120_000),
   SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(0).default(30_000),
 }).unknown(true);
 
@@ -177,6 +186,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
       spoolDir: path.resolve(cwd, v.INSIGHTS_SPOOL_DIR),
       outboxSyncCommit: v.INSIGHTS_OUTBOX_SYNC_COMMIT,
     },
+    nestedCalls: { maxDepth: v.NESTED_CALL_MAX_DEPTH, maxFanout: v.NESTED_CALL_MAX_FANOUT },
+    git: { reposDir: path.resolve(cwd, v.GIT_REPOS_DIR), maxRequestBytes: v.GIT_MAX_REQUEST_BYTES, timeoutMs: v.GIT_TIMEOUT_MS },
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
   };
   return Object.freeze(config);

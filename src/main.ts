@@ -41,6 +41,7 @@ async function main(): Promise<void> {
     db,
     logger,
     baseUrl: () => config.publicUrl ?? `http://127.0.0.1:${port}`,
+    localUrl: () => `http://127.0.0.1:${port}`,
   });
   await beacon.recover();
   const generated = await bootstrapAdmin(beacon.users, config.bootstrapAdminKey);

@@ -3,6 +3,11 @@
 // `require('beacon')`):
 //   const beacon = require('beacon');
 //   await beacon.reportInsights({ cats_in_image: 4 });
+//   const res = await beacon.algo('owner/name/1.0.0').pipe(input);   // res.result, res.metadata
+//   beacon.algo('owner/name').setOptions({ timeout: 60, stdout: true }).pipe(input)
+// Calls go to $ALGORITHMIA_API/v1/algo/..., which inside a worker carries the call's token: the
+// nested call runs for whoever called this algorithm. A failed call rejects with an Error carrying
+// the callee's message, error_type and stacktrace.
 // The request matches the official clients: POST $ALGORITHMIA_API/v1/insights with the body
 // [{"insight_key": k, "insight_value": v}, ...]. The promise rejects with the server's message when
 // the report is refused. The runner waits for reports still in flight before it sends a result, so
@@ -61,4 +66,63 @@ async function settlePendingReports() {
   while (pending.size > 0) await Promise.allSettled([...pending]);
 }
 
-module.exports = { reportInsights, settlePendingReports };
+function encode(input) {
+  if (typeof input === 'string') return { body: Buffer.from(input, 'utf8'), type: 'text/plain' };
+  if (Buffer.isBuffer(input) || input instanceof Uint8Array) return { body: Buffer.from(input), type: 'application/octet-stream' };
+  return { body: Buffer.from(JSON.stringify(input === undefined ? null : input), 'utf8'), type: 'application/json' };
+}
+
+function callError(status, body) {
+  const e = body && body.error;
+  const err = new Error(e && typeof e.message === 'string' ? e.message : typeof e === 'string' ? e : `HTTP ${status}`);
+  err.status = status;
+  if (e && typeof e === 'object') {
+    err.error_type = e.error_type;
+    err.stacktrace = e.stacktrace || e.stack_trace;
+  }
+  return err;
+}
+
+function algo(ref) {
+  const path = String(ref).replace(/^algo:\/\//, '').replace(/^\/+|\/+$/g, '');
+  let options = {};
+  const api = {
+    setOptions(o) {
+      options = { ...o };
+      return api;
+    },
+    pipe(input) {
+      return new Promise((resolve, reject) => {
+        const { body, type } = encode(input);
+        const query = new URLSearchParams(Object.entries(options).map(([k, v]) => [k, String(v)])).toString();
+        const url = new URL(`${process.env.ALGORITHMIA_API || 'https://api.algorithmia.com'}/v1/algo/${path}${query ? `?${query}` : ''}`);
+        const lib = url.protocol === 'https:' ? https : http;
+        const req = lib.request(url, { method: 'POST', headers: { 'Content-Type': type, 'Content-Length': body.length } }, (res) => {
+          const chunks = [];
+          res.on('data', (c) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            if (options.output === 'raw' && res.statusCode < 300) return resolve(text);
+            let parsed;
+            try {
+              parsed = JSON.parse(text);
+            } catch (_) {
+              return reject(new Error(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`));
+            }
+            if (res.statusCode >= 300 || parsed.error) return reject(callError(res.statusCode, parsed));
+            if (parsed.async) return resolve(parsed);
+            const meta = parsed.metadata || {};
+            const result = meta.content_type === 'binary' ? Buffer.from(parsed.result, 'base64') : meta.content_type === 'void' ? null : parsed.result;
+            resolve({ result, metadata: meta, get: () => result });
+          });
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    },
+  };
+  return api;
+}
+
+module.exports = { reportInsights, settlePendingReports, algo, client: () => ({ algo, reportInsights }) };

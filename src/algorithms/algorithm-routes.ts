@@ -60,9 +60,11 @@ export function algorithmRoutes(d: AlgorithmRouteDeps): RouteDef[] {
 
     route('get', one, 'manage', async (req, res) => {
       const t = target(req);
-      const a = await d.algorithms.find(t.caller, t.owner, t.name);
+      const a = await d.algorithms.findVisible(t.caller, t.owner, t.name);
       if (!a) throw noSuchAlgorithm();
-      res.json(algorithmJson(a, d.baseUrl(), await d.builds.latest(a)));
+      // Another user's public algorithm: its description, not its builds.
+      const own = a.ownerId === t.caller.userId;
+      res.json(algorithmJson(a, d.baseUrl(), own ? await d.builds.latest(a) : undefined));
     }, { validate: { params } }),
 
     route('put', one, 'manage', async (req, res) => {

@@ -46,7 +46,11 @@ export function mergeDetails(current: Details, input: Partial<Details> | undefin
 }
 
 export class AlgorithmService {
-  constructor(private readonly store: AlgorithmStore) {}
+  constructor(
+    private readonly store: AlgorithmStore,
+    /** Runs after a delete (the git repository goes with the algorithm); its failure leaves only disk behind. */
+    private readonly onDeleted: (algorithmId: string) => Promise<void> = async () => {},
+  ) {}
 
   requireOwner(caller: Principal, owner: string): void {
     if (caller.username.toLowerCase() !== owner.toLowerCase()) {
@@ -57,6 +61,24 @@ export class AlgorithmService {
   async find(caller: Principal, owner: string, name: string): Promise<Algorithm | undefined> {
     this.requireOwner(caller, owner);
     return this.store.find(caller.userId, name);
+  }
+
+  /**
+   * What GET /v1/algorithms/:owner/:name shows: the owner's own algorithm, or another user's public
+   * one. Anything else is undefined rather than 403, so that the Python client's exists() answers
+   * False for an algorithm it cannot see (it raises on 403).
+   */
+  async findVisible(caller: Principal, owner: string, name: string): Promise<Algorithm | undefined> {
+    if (caller.username.toLowerCase() === owner.toLowerCase()) return this.store.find(caller.userId, name);
+    const a = await this.store.findByOwnerName(owner, name);
+    return a?.settings.algorithm_callability === 'public' ? a : undefined;
+  }
+
+  /** The algorithm an id names, whoever owns it: the routes it is handed to check the caller. */
+  async getById(id: string): Promise<Algorithm> {
+    const a = await this.store.findById(id);
+    if (!a) throw new ApiError(404, ErrorCode.AlgorithmNotFound, `No such algorithm: ${id}.`);
+    return a;
   }
 
   async get(caller: Principal, owner: string, name: string): Promise<Algorithm> {
@@ -102,6 +124,7 @@ export class AlgorithmService {
   async delete(caller: Principal, owner: string, name: string): Promise<void> {
     const a = await this.get(caller, owner, name);
     if (!(await this.store.delete(a.id))) throw algorithmNotFound(owner, name);
+    await this.onDeleted(a.id).catch(() => undefined);
   }
 
   async getSource(caller: Principal, owner: string, name: string) {

@@ -82,6 +82,12 @@ export class AlgorithmStore {
     return row ? toAlgorithm(row) : undefined;
   }
 
+  /** By the owner's username, for callers other than the owner (exists(), public algorithms). */
+  async findByOwnerName(owner: string, name: string): Promise<Algorithm | undefined> {
+    const row = await this.select().whereRaw('lower(u.username) = lower(?)', [owner]).whereRaw('lower(a.name) = lower(?)', [name]).first();
+    return row ? toAlgorithm(row) : undefined;
+  }
+
   async findById(id: string): Promise<Algorithm | undefined> {
     const row = await this.select().where('a.id', id).first();
     return row ? toAlgorithm(row) : undefined;

@@ -2,7 +2,7 @@ import { algorithmNotFound } from './algorithm-service';
 import type { Algorithm } from './algorithm-store';
 import type { SourceFiles } from '../platform/source-tree';
 import type { Language } from '../platform/language-catalogue';
-import { ApiError, ErrorCode } from '../platform/errors';
+import { ApiError, ErrorCode, isUniqueViolation } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 import type { BuildView } from './build-model';
 import type { BuildStore } from './build-store';
@@ -25,8 +25,8 @@ export class BuildService {
    * source as a new commit, check it, record the outcome. A failed check is a failed build, not an
    * HTTP error.
    */
-  async compile(a: Algorithm): Promise<BuildView> {
-    const started = await this.builds.start(a.id, a.language, commitSha);
+  async compile(a: Algorithm, gitCommit?: string): Promise<BuildView> {
+    const started = await this.start(a, gitCommit);
     if (!started) throw algorithmNotFound(a.ownerName, a.name); // deleted meanwhile
     const { view, files } = started;
     let outcome = { ok: false, logs: 'Build failed: internal error while checking the source.\n' };
@@ -49,6 +49,21 @@ export class BuildService {
     const n = await this.builds.failInterrupted('Build failed: Beacon stopped while this build was compiling (crash or kill); compile again.\n');
     if (n > 0) this.logger.warn({ builds: n }, 'builds left in progress by an earlier run were marked failed');
     return n;
+  }
+
+  /**
+   * A push is built under its git commit id, so `version_info.git_hash` is what `git log` shows; a
+   * commit built before (a push back to an old commit) gets a fresh id like an API compile.
+   */
+  private async start(a: Algorithm, gitCommit: string | undefined) {
+    if (gitCommit) {
+      try {
+        return await this.builds.start(a.id, a.language, () => gitCommit);
+      } catch (err) {
+        if (!isUniqueViolation(err, 'builds_algorithm_commit_key')) throw err;
+      }
+    }
+    return this.builds.start(a.id, a.language, commitSha);
   }
 
   latest(a: Algorithm): Promise<BuildView | undefined> {

@@ -18,6 +18,8 @@ export const publishBody = Joi.object({
     release_notes: Joi.string().max(10_000).allow(''),
     sample_input: Joi.string().max(100_000).allow('', null),
     insights_enabled: Joi.boolean(),
+    // DC algorithm-management.md: given, it is used as is (it must exceed every published version).
+    semantic_version: Joi.string().pattern(/^\d{1,9}\.\d{1,9}\.\d{1,9}$/).messages({ 'string.pattern.base': '{#label} must look like 1.2.3' }),
     git_hash: Joi.string().pattern(GIT_HASH_PATTERN).lowercase().messages({ 'string.pattern.base': '{#label} must be a 40-character hex commit hash' }),
   }).unknown(true),
 }).unknown(true);
@@ -31,6 +33,7 @@ export type PublishBody = {
     release_notes: string;
     sample_input: string | null;
     insights_enabled: boolean;
+    semantic_version: string;
     git_hash: string;
   }>;
 };

@@ -3,7 +3,7 @@ import type { BuildStore } from './build-store';
 import { ApiError, ErrorCode, isUniqueViolation } from '../platform/errors';
 import { algorithmNotFound, mergeDetails, mergeSettings } from './algorithm-service';
 import type { Algorithm } from './algorithm-store';
-import { bump, normaliseVersionType, parseSemver } from './semver';
+import { bump, compareSemver, formatSemver, normaliseVersionType, parseSemver, type SemVer } from './semver';
 import type { PublishBody } from './version-schemas';
 import { isGitHash } from './version-schemas';
 import type { PublishPlan, PublishState, VersionFilter, VersionStore } from './version-store';
@@ -33,7 +33,7 @@ export function planPublish(state: PublishState, body: PublishBody): PublishPlan
   const insightsEnabled = body.settings?.insights_enabled ?? info.insights_enabled ?? false;
   const settings = { ...mergeSettings(state.settings, body.settings), insights_enabled: insightsEnabled };
   return {
-    semver: bump(state.highest, type),
+    semver: info.semantic_version !== undefined ? requestedSemver(info.semantic_version, state.highest) : bump(state.highest, type),
     callability: settings.algorithm_callability,
     insightsEnabled,
     details: mergeDetails(state.details, body.details),
@@ -41,6 +41,15 @@ export function planPublish(state: PublishState, body: PublishBody): PublishPlan
     releaseNotes: info.release_notes ?? '',
     sampleInput: info.sample_input ?? null,
   };
+}
+
+function requestedSemver(requested: string, highest: SemVer | undefined): SemVer {
+  const v = parseSemver(requested);
+  if (!v) throw new ApiError(400, ErrorCode.InputValidationError, `version_info.semantic_version '${requested}' is not M.m.r.`);
+  if (highest && compareSemver(v, highest) <= 0) {
+    throw new ApiError(400, ErrorCode.InputValidationError, `version_info.semantic_version ${requested} must be higher than ${formatSemver(highest)}, the highest published version.`);
+  }
+  return v;
 }
 
 export class VersionService {

@@ -9,7 +9,10 @@ import type { RouteDef } from '../platform/routes';
 import { CallbackServer, callbackSocketPath } from './callback-server';
 import { executionRoutes } from './execution-routes';
 import { ExecutionService } from './execution-service';
+import type { ExecutionError } from './error-log-store';
 import { ExecutionStore } from './execution-store';
+import { nestedCallRoutes } from './nested-call-route';
+import { NestedCallService } from './nested-call-service';
 import { buildPoolSandbox } from './sandbox-host';
 import { workerInsightsRoute } from './worker-insights-route';
 import { WorkerPool } from './worker-pool';
@@ -24,10 +27,11 @@ export interface ExecutionDeps {
   baseUrl: () => string;
   /** For worker-facing routes that authenticate a caller (none today). */
   authenticator?: Authenticator;
+  errors: { record(e: ExecutionError): Promise<void> };
 }
 
 export interface ExecutionModule {
-  /** /v1/algo/... and the workers' POST /worker/{token}/v1/insights. */
+  /** /v1/algo/..., and the workers' POST /worker/{token}/v1/insights and /worker/{token}/v1/algo/... */
   routes: RouteDef[];
   /** The routes served to sandboxed workers on the callback Unix socket. */
   workerRoutes: RouteDef[];
@@ -76,8 +80,6 @@ export function createExecutionModule(deps: ExecutionDeps): ExecutionModule {
     refuse: sandbox && 'refuse' in sandbox ? sandbox.refuse : undefined,
     onRefusedCallback: () => refusedCallbacks.inc(),
   });
-  workerRoutes = [workerInsightsRoute(pool)];
-  callback.setRoutes(workerRoutes);
   const insightsLost = new client.Counter({
     name: 'beacon_execution_insights_lost_total',
     help: 'Executions of Insights-enabled versions whose payload the sink refused (answered anyway; payload lost)',
@@ -91,15 +93,20 @@ export function createExecutionModule(deps: ExecutionDeps): ExecutionModule {
 
   const service = new ExecutionService({
     store: new ExecutionStore(db),
+    errors: deps.errors,
     pool,
     sink,
     logger,
     counters: { executions: metrics.executions, insightsLost },
     backgroundLimits: { perCaller: w.backgroundPerUser, total: w.backgroundTotal },
   });
+  // Unsandboxed workers reach these on the service's port; sandboxed ones on the callback socket.
+  const nested = nestedCallRoutes(pool, new NestedCallService(service, config.nestedCalls));
+  workerRoutes = [workerInsightsRoute(pool), ...nested];
+  callback.setRoutes(workerRoutes);
   let closing: Promise<void> | undefined;
   return {
-    routes: executionRoutes(service, pool),
+    routes: [...executionRoutes(service, pool), ...nested],
     workerRoutes,
     pool,
     service,

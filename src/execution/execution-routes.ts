@@ -3,38 +3,17 @@
 // '-', so a UUID in the first segment means the algorithm-id form (then the second segment is the
 // version). Express's non-strict routing accepts the Node TS client's trailing slash.
 import type { Request, Response } from 'express';
-import Joi from 'joi';
-import { badRequest, ErrorCode, tooManyRequests } from '../platform/errors';
 import { UUID_PATTERN } from '../platform/ids';
 import { route, type RouteDef } from '../platform/routes';
 import { decodeContentEncoding, parseInput } from './execution-input';
-import type { AlgorithmRef, ExecutionService, ExecutionTarget } from './execution-service';
+import { execQuery, sendOutcome, type ExecQuery } from './algo-response';
+import type { AlgorithmRef, ExecutionService } from './execution-service';
 import { readRequestBody } from './request-body';
-import { RawJson } from './raw-json';
-import type { CallOutcome } from './worker-pool';
-import { workerInsightsRoute, type WorkerInsightsReceiver } from './worker-insights-route';
+import { unattributedInsightsRoute, workerInsightsRoute, type WorkerInsightsReceiver } from './worker-insights-route';
 
 export const MAX_INPUT_BYTES = 10 * 1024 * 1024;
 
-// Clients send Python's True/False, so booleans are case-insensitive (Joi's default); unknown
-// parameters pass through untouched (the Python client forwards arbitrary extras).
-const querySchema = Joi.object({
-  timeout: Joi.number().greater(0).max(3000).default(300).messages({
-    'number.greater': "'timeout' must be more than 0 seconds",
-    'number.max': "'timeout' must be at most 3000 seconds",
-    'number.base': "'timeout' must be a number of seconds",
-  }),
-  stdout: Joi.boolean().truthy('1').falsy('0').default(false),
-  output: Joi.string().lowercase().valid('raw', 'void', 'default').default('default'),
-}).unknown(true);
-
-interface ExecQuery {
-  timeout: number;
-  stdout: boolean;
-  output: 'raw' | 'void' | 'default';
-}
-
-function refFromParams(p: Record<string, string>): AlgorithmRef {
+export function refFromParams(p: Record<string, string>): AlgorithmRef {
   if (p.algorithmId !== undefined) return { algorithmId: p.algorithmId };
   if (p.version === undefined && UUID_PATTERN.test(p.owner)) return { algorithmId: p.owner, version: p.name };
   return { owner: p.owner, name: p.name, version: p.version };
@@ -50,54 +29,17 @@ export function executionRoutes(service: ExecutionService, pool: WorkerInsightsR
     const opts = { timeoutMs: Math.round(q.timeout * 1000), requestId: req.requestId, caller: req.principal! };
     if (q.output === 'void') {
       service.runInBackground(target, input, opts); // throws the 429 when the caller's runs are at their bound
-      res.json({ async: true, request_id: req.requestId });
+      res.json({ async: 'void', request_id: req.requestId });
       return;
     }
-    const outcome = await service.run(target, input, opts);
-    if (outcome.kind === 'input-error') {
-      throw badRequest(outcome.message, outcome.reason === 'malformed' ? ErrorCode.MalformedJson : ErrorCode.InputValidationError);
-    }
-    if (outcome.kind === 'busy') throw tooManyRequests(outcome.message, outcome.retryAfterSeconds);
-    send(res, outcome, target, q, req.requestId);
+    sendOutcome(res, await service.run(target, input, opts), target, q, req.requestId);
   };
-  const opts = { body: 'none' as const, validate: { query: querySchema } };
+  const opts = { body: 'none' as const, validate: { query: execQuery } };
   return [
     route('post', '/v1/algo/{owner}/{name}', 'algo', execute, opts),
     route('post', '/v1/algo/{owner}/{name}/{version}', 'algo', execute, opts),
     route('post', '/v1/algo/{algorithmId}', 'algo', execute, opts),
     workerInsightsRoute(pool),
+    unattributedInsightsRoute(),
   ];
-}
-
-type Answered = Exclude<CallOutcome, { kind: 'input-error' } | { kind: 'busy' }>;
-
-function send(res: Response, outcome: Answered, target: ExecutionTarget, q: ExecQuery, requestId: string): void {
-  const metadata: Record<string, unknown> = { duration: Number((outcome.durationMs / 1000).toFixed(6)) };
-  // stdout and stack traces show the algorithm's inside: owner only.
-  if (q.stdout && target.isOwner) metadata.stdout = outcome.stdout;
-  metadata.request_id = requestId;
-
-  if (outcome.kind === 'error') {
-    const { message, stacktrace, error_type } = outcome.error;
-    const error = { message, ...(target.isOwner && stacktrace !== undefined ? { stacktrace } : {}), error_type };
-    // The clients only show an algorithm's message on a 2xx; output=raw documents 400.
-    res.status(q.output === 'raw' ? 400 : 200).json({ error, metadata, request_id: requestId });
-    return;
-  }
-  if (outcome.result instanceof RawJson) {
-    // A large JSON result as its runner wrote it (validated): spliced, never parsed on this thread.
-    if (q.output === 'raw') res.type('application/json').send(outcome.result.text);
-    else {
-      const meta = JSON.stringify({ content_type: outcome.contentType, ...metadata });
-      res.type('application/json').send(`{"result":${outcome.result.text},"metadata":${meta},"request_id":${JSON.stringify(requestId)}}`);
-    }
-    return;
-  }
-  if (q.output === 'raw') {
-    if (outcome.contentType === 'text') res.type('text/plain; charset=utf-8').send(String(outcome.result));
-    else if (outcome.contentType === 'binary') res.type('application/octet-stream').send(Buffer.from(String(outcome.result), 'base64'));
-    else res.type('application/json').send(JSON.stringify(outcome.result));
-    return;
-  }
-  res.json({ result: outcome.result, metadata: { content_type: outcome.contentType, ...metadata }, request_id: requestId });
 }

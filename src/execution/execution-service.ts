@@ -10,7 +10,9 @@ import { aclAllows, type Principal } from '../platform/auth';
 import { ApiError, ErrorCode, badRequest, forbidden, tooManyRequests } from '../platform/errors';
 import { newSessionId, UUID_PATTERN } from '../platform/ids';
 import type { Logger } from '../platform/logger';
+import type { CallContext, NestedCallTiming } from './call-context';
 import type { ExecutionInput } from './execution-input';
+import type { ExecutionError } from './error-log-store';
 import type { AlgorithmSnapshot, BuildFiles, ExecutionStore } from './execution-store';
 import { normaliseLanguage } from '../platform/language-catalogue';
 import { parseVersionSpec, resolveVersion, VERSION_FORMS, type ResolvedVersion } from './version-resolver';
@@ -25,15 +27,22 @@ export interface ExecutionTarget {
   language: string;
   isOwner: boolean;
   networkAccess: 'isolated' | 'full';
+  /** settings.pipeline_enabled of the algorithm: may its code call other algorithms? */
+  pipelineEnabled: boolean;
   version: ResolvedVersion;
 }
 
 export interface RunOptions {
   timeoutMs: number;
   requestId: string;
-  /** The authenticated principal of the top-level caller, for the call's context. */
+  /** The authenticated principal of the top-level caller: nested calls made by the algorithm act for it. */
   caller: Principal;
+  /** Set for a nested call: the call whose algorithm made it. */
+  parent?: CallContext;
 }
+
+/** A call's outcome plus the nested calls its algorithm made (metadata.nested_calls). */
+export type RunOutcome = CallOutcome & { nested: NestedCallTiming[] };
 
 export type ExecutionOutcomeLabel = 'success' | 'error' | 'timeout';
 
@@ -49,6 +58,8 @@ export interface ExecutionServiceDeps {
   resolutionCacheMs?: number;
   /** output=void runs held at once, per caller and in all; beyond them a 429. */
   backgroundLimits?: { perCaller: number; total: number };
+  /** Where failed executions are kept for the errors endpoints (absent in unit tests that don't care). */
+  errors?: { record(e: ExecutionError): Promise<void> };
 }
 
 const MAX_CACHED_BUILDS = 256;
@@ -103,25 +114,34 @@ export class ExecutionService {
       if (r.status === 403) throw forbidden(`Not allowed to call ${label(ref)}: ${r.reason}.`);
       throw new ApiError(404, ErrorCode.VersionDoesNotExist, `algorithm ${label(ref)} not found: ${r.reason}`);
     }
-    return { algorithmId: algo.id, owner: algo.owner, name: algo.name, language: algo.language, isOwner, networkAccess: algo.networkAccess, version: r.version };
+    return {
+      algorithmId: algo.id, owner: algo.owner, name: algo.name, language: algo.language, isOwner,
+      networkAccess: algo.networkAccess, pipelineEnabled: algo.pipelineEnabled !== false, version: r.version,
+    };
   }
 
   /** Runs the call; for an Insights-enabled version the record is durable (or counted lost) on return. */
-  async run(target: ExecutionTarget, input: ExecutionInput, opts: RunOptions): Promise<CallOutcome> {
+  async run(target: ExecutionTarget, input: ExecutionInput, opts: RunOptions): Promise<RunOutcome> {
     const files = await this.buildFiles(target.version.buildId);
     const language = normaliseLanguage(files.language) ?? normaliseLanguage(target.language);
     if (!language) throw new Error(`build ${target.version.buildId} has unknown language '${files.language}'`);
     const time = new Date();
+    const nested: NestedCallTiming[] = [];
     // Workers are shared per build and network setting: a changed network_access gets new workers.
     const outcome = await this.deps.pool.call(
       { key: `${target.version.buildId}:${target.networkAccess}`, language, algoName: target.name, files: files.files, network: target.networkAccess },
-      { contentType: input.contentType, data: input.data, timeoutMs: opts.timeoutMs, requestId: opts.requestId, caller: opts.caller, depth: 0, chain: [`${target.owner}/${target.name}`] },
+      {
+        contentType: input.contentType, data: input.data, timeoutMs: opts.timeoutMs, requestId: opts.requestId, caller: opts.caller,
+        depth: opts.parent ? opts.parent.depth + 1 : 0, chain: [...(opts.parent?.chain ?? []), `${target.owner}/${target.name}`],
+        pipelineEnabled: target.pipelineEnabled, nested,
+      },
     );
     // Refused before any work (bad input, full queue): not an execution, nothing to record.
-    if (outcome.kind === 'input-error' || outcome.kind === 'busy') return outcome;
+    if (outcome.kind === 'input-error' || outcome.kind === 'busy') return { ...outcome, nested };
     this.deps.counters.executions.inc({ algorithm: `${target.owner}/${target.name}`, outcome: outcomeLabel(outcome) });
-    if (target.version.insightsEnabled) await this.record(target, outcome, time, opts.requestId);
-    return outcome;
+    if (target.version.insightsEnabled) await this.record(target, outcome, time, opts.requestId, opts.parent?.requestId);
+    if (outcome.kind === 'error') await this.logError(target, outcome, opts);
+    return { ...outcome, nested };
   }
 
   /**
@@ -165,7 +185,7 @@ export class ExecutionService {
 
   // The caller has a result either way: a payload the sink cannot take is logged and counted, not
   // turned into a failed call (the algorithm did run; failing it would invite a retry that runs it twice).
-  private async record(target: ExecutionTarget, outcome: CallOutcome, time: Date, requestId: string): Promise<void> {
+  private async record(target: ExecutionTarget, outcome: CallOutcome, time: Date, requestId: string, parentRequestId?: string): Promise<void> {
     const record: InsightsRecord = {
       requestId,
       // A call that timed out while queued never had a worker: it gets a session of its own.
@@ -176,12 +196,27 @@ export class ExecutionService {
       name: target.name,
       version: target.version.semanticVersion ?? target.version.commitSha,
       metrics: outcome.metrics,
+      ...(parentRequestId === undefined ? {} : { parentRequestId }),
     };
     try {
       await this.deps.sink.accept(record);
     } catch (err) {
       this.deps.counters.insightsLost.inc();
       this.deps.logger.warn({ err, requestId }, 'insights record could not be stored; the payload of this execution is lost');
+    }
+  }
+
+  // Best effort: the caller gets the algorithm's error whether or not it could be kept.
+  private async logError(target: ExecutionTarget, outcome: Extract<CallOutcome, { kind: 'error' }>, opts: RunOptions): Promise<void> {
+    if (!this.deps.errors) return;
+    try {
+      await this.deps.errors.record({
+        algorithmId: target.algorithmId, requestId: opts.requestId, version: target.version.semanticVersion ?? target.version.commitSha,
+        caller: opts.caller?.username ?? '', errorType: outcome.error.error_type, message: outcome.error.message,
+        stacktrace: outcome.error.stacktrace, sessionId: outcome.sessionId,
+      });
+    } catch (err) {
+      this.deps.logger.warn({ err, requestId: opts.requestId }, 'the execution error could not be logged');
     }
   }
 

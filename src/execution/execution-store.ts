@@ -10,6 +10,8 @@ export interface AlgorithmSnapshot {
   name: string; // canonical spelling of the algorithm name
   language: string;
   networkAccess: 'isolated' | 'full'; // the algorithm's settings.network_access (default full)
+  /** settings.pipeline_enabled: whether its code may call other algorithms (absent: true). */
+  pipelineEnabled?: boolean;
   versions: PublishedVersion[];
 }
 
@@ -30,6 +32,7 @@ interface VersionJson {
 
 const SNAPSHOT_SELECT = `
   SELECT a.id, a.owner_id, u.username AS owner, a.name, a.language, a.settings->>'network_access' AS network_access,
+    (a.settings->>'pipeline_enabled') IS DISTINCT FROM 'false' AS pipeline_enabled,
     COALESCE((
       SELECT json_agg(json_build_object(
         'major', v.major, 'minor', v.minor, 'revision', v.revision, 'callability', v.algorithm_callability,
@@ -56,6 +59,7 @@ function toSnapshot(row: Record<string, unknown> | undefined): AlgorithmSnapshot
     name: String(row.name),
     language: String(row.language),
     networkAccess: row.network_access === 'isolated' ? 'isolated' : 'full',
+    pipelineEnabled: row.pipeline_enabled !== false,
     versions: (row.versions as VersionJson[]).map(toVersion),
   };
 }

@@ -1,6 +1,7 @@
 // What a worker pool is asked to run and what it answers (worker-pool.ts runs it).
 import type { ReportedMetrics } from '../insights/reported-metrics';
 import type { Principal } from '../platform/auth';
+import type { NestedCallTiming } from './call-context';
 import type { Language } from '../platform/language-catalogue';
 import type { AlgoError, InputErrorReason } from './worker-protocol';
 import type { NetworkAccess, PoolSandbox } from './worker-sandbox';
@@ -20,6 +21,8 @@ export interface CallRequest {
   caller?: Principal; // the authenticated top-level caller; its userId is the unit of fair share
   depth?: number;
   chain?: string[];
+  pipelineEnabled?: boolean; // settings.pipeline_enabled of the algorithm: may its code call others (default true)
+  nested?: NestedCallTiming[]; // where the call's nested calls are listed (metadata.nested_calls)
 }
 export type Common = { stdout: string; durationMs: number; sessionId: string; metrics: ReportedMetrics };
 export type CallOutcome =

@@ -6,6 +6,7 @@
 // unguessable token, minted for that call alone, is the authentication: the Python client sends no
 // Authorization header.
 // The body is read as JSON whatever the Content-Type says (the route layer does that).
+import { mergeReportedMetrics } from '../insights/reported-metrics';
 import { ApiError, ErrorCode } from '../platform/errors';
 import { route, type RouteDef } from '../platform/routes';
 
@@ -21,5 +22,18 @@ export function workerInsightsRoute(pool: WorkerInsightsReceiver): RouteDef {
       throw new ApiError(outcome.status, code, outcome.message ?? 'insights report refused');
     }
     res.json({ response: 'ok' });
+  }, { bodyLimit: '256kb' });
+}
+
+/**
+ * POST /v1/insights outside any worker: what the official clients reach when ALGORITHMIA_API is the
+ * service itself (the Java client with its API key, values as strings). There is no call to
+ * attribute the metrics to, so the report is checked (400 when invalid) and answered, not recorded.
+ */
+export function unattributedInsightsRoute(): RouteDef {
+  return route('post', '/v1/insights', 'public', (req, res) => {
+    const checked = mergeReportedMetrics({}, req.body);
+    if (!checked.ok) throw new ApiError(400, ErrorCode.InputValidationError, checked.message);
+    res.json({ response: 'not recorded: report insights from inside an algorithm call (its $ALGORITHMIA_API/v1/insights)' });
   }, { bodyLimit: '256kb' });
 }

@@ -103,7 +103,10 @@ export class WorkerPool {
         if (spec.language === 'r') slot.sandbox?.adoptRunnerHelpers();
       }
 
-      const ctx = this.calls.start({ requestId: req.requestId, sessionId: slot.sessionId, caller: req.caller, depth: req.depth ?? 0, chain: req.chain ?? [] });
+      const ctx = this.calls.start({
+        requestId: req.requestId, sessionId: slot.sessionId, caller: req.caller, depth: req.depth ?? 0, chain: req.chain ?? [],
+        deadline, pipelineEnabled: req.pipelineEnabled ?? true, nested: req.nested ?? [],
+      });
       // The kernel may kill any process of the worker (a child, say) at its memory limit: the whole
       // worker goes, and the call gets the documented out-of-memory error.
       const worker = slot.worker;
@@ -152,7 +155,7 @@ export class WorkerPool {
   }
 
   /** The running call that was given this token (for worker callbacks), or undefined. */
-  callContext(token: string): Readonly<CallContext> | undefined {
+  callContext(token: string): CallContext | undefined {
     return this.calls.get(token);
   }
 

@@ -48,6 +48,9 @@ export class WorkerProcess {
   private child?: ChildProcess;
   private waiting?: Waiting;
   private output = new BoundedOutput(0);
+  // During a call stderr is kept apart: metadata.stdout is stdout only (as Algorithmia's). At
+  // start-up both go to `output`, because a load failure is explained on either.
+  private stderr?: BoundedOutput;
   private readonly scanners = [new MarkerScanner(), new MarkerScanner()];
   private exitError?: AlgoError;
 
@@ -61,6 +64,7 @@ export class WorkerProcess {
   async start(deadline: number, timeoutLabel: string): Promise<StartResult> {
     this.state = 'starting';
     this.output = new BoundedOutput(this.launch.maxStdoutBytes);
+    this.stderr = undefined;
     try {
       await this.prepareWorkDir();
     } catch (e) {
@@ -110,6 +114,8 @@ export class WorkerProcess {
     this.state = 'busy';
     const id = randomUUID();
     this.output = new BoundedOutput(this.launch.maxStdoutBytes);
+    const stderr = new BoundedOutput(this.launch.maxStdoutBytes);
+    this.stderr = stderr;
     for (const s of this.scanners) s.arm(`\x1ebeacon-end:${id}\x1e`);
     const started = performance.now();
 
@@ -117,8 +123,9 @@ export class WorkerProcess {
       let reply: Reply | undefined;
       let graceTimer: NodeJS.Timeout | undefined;
       const common = () => {
-        for (const s of this.scanners) s.disarm(this.output);
-        return { stdout: this.output.text(), durationMs: Math.round((performance.now() - started) * 1000) / 1000 };
+        this.scanners[0].disarm(this.output);
+        this.scanners[1].disarm(stderr);
+        return { stdout: this.output.text(), stderr: stderr.text(), durationMs: Math.round((performance.now() - started) * 1000) / 1000 };
       };
       const finish = (r: RunResult) => {
         clearTimeout(timer);
@@ -129,16 +136,18 @@ export class WorkerProcess {
       };
       const fromReply = () => {
         const msg = reply as Reply;
+        const { stdout, durationMs } = common();
         const inputError = msg.input_error as { message?: unknown; reason?: unknown } | undefined;
         if (inputError) {
           const reason = (['too_deep', 'too_large', 'malformed'] as const).find((r) => r === inputError.reason) ?? 'malformed';
-          finish({ kind: 'input-error', reason, message: String(inputError.message ?? 'invalid input'), ...common() });
-        } else if (msg.error) finish({ kind: 'error', error: this.relativePaths(msg.error as AlgoError), ...common() });
-        else finish({ kind: 'result', contentType: msg.content_type as 'text' | 'json' | 'binary', result: msg.result, ...common() });
+          finish({ kind: 'input-error', reason, message: String(inputError.message ?? 'invalid input'), stdout, durationMs });
+        } else if (msg.error) finish({ kind: 'error', error: this.relativePaths(msg.error as AlgoError), stdout, durationMs });
+        else finish({ kind: 'result', contentType: msg.content_type as 'text' | 'json' | 'binary', result: msg.result, stdout, durationMs });
       };
       const timer = setTimeout(() => {
         this.kill();
-        finish({ kind: 'error', error: timeoutError(timeoutLabel), ...common() });
+        const { stdout, durationMs } = common();
+        finish({ kind: 'error', error: timeoutError(timeoutLabel), stdout, durationMs });
       }, Math.max(0, deadline - Date.now()));
       this.waiting = {
         onReply: (msg) => {
@@ -154,9 +163,9 @@ export class WorkerProcess {
           const out = common();
           // V8 dies when it reaches --max-old-space-size (by signal or exit code, depending on where
           // the allocation failed); its fatal message says why, so say so rather than "SIGABRT".
-          const oom = /heap out of memory|Fatal process out of memory|Reached heap limit/i.test(out.stdout);
+          const oom = /heap out of memory|Fatal process out of memory|Reached heap limit/i.test(`${out.stdout}\n${out.stderr}`);
           const e = oom ? { message: 'algorithm ran out of memory', error_type: 'OutOfMemoryError' } : error;
-          finish({ kind: 'error', error: e, ...out });
+          finish({ kind: 'error', error: e, stdout: out.stdout, durationMs: out.durationMs });
         },
       };
       try {
@@ -279,7 +288,7 @@ export class WorkerProcess {
     const wasSeen = scanner.seen;
     // Output counts while someone waits for the process (start-up or a call), including the last
     // words of a process that is dying; between calls it belongs to no one.
-    if (this.waiting) scanner.feed(chunk, this.output);
+    if (this.waiting) scanner.feed(chunk, stream === 1 && this.stderr ? this.stderr : this.output);
     if (!wasSeen && scanner.seen && this.scanners.every((s) => s.seen)) this.waiting?.onMarkers();
   }
 

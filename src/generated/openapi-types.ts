@@ -288,6 +288,126 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/algorithms/{algorithmId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get an algorithm by its id (as GET /v1/algorithms/{owner}/{name}) */
+        get: operations["getAlgorithmById"];
+        /** Update an algorithm by its id (as PUT /v1/algorithms/{owner}/{name}) */
+        put: operations["updateAlgorithmById"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/algorithms/{algorithmId}/compile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Compile by algorithm id (as POST /v1/algorithms/{owner}/{name}/compile) */
+        post: operations["compileAlgorithmById"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/algorithms/{algorithmId}/builds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List builds by algorithm id (as GET /v1/algorithms/{owner}/{name}/builds) */
+        get: operations["listBuildsById"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/algorithms/{algorithmId}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List versions by algorithm id (as GET /v1/algorithms/{owner}/{name}/versions) */
+        get: operations["listVersionsById"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/algorithms/{algorithmId}/errors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Failed executions of the last 7 days by algorithm id (as .../{owner}/{name}/errors) */
+        get: operations["listAlgorithmErrorsById"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/algorithms/{owner}/{name}/errors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Failed executions of the last 7 days (owner only; Python get_algorithm_errors, Java getAlgorithmErrors) */
+        get: operations["listAlgorithmErrors"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{username}/errors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Failed executions of all the user's algorithms, last 7 days (Python get_user_errors; the user's own key only) */
+        get: operations["listUserErrors"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/algorithms/{owner}/{name}/source": {
         parameters: {
             query?: never;
@@ -434,7 +554,9 @@ export interface paths {
          *     If the newest successful build is already published: 400 code 1007 ("Version already published.
          *     Please compile your algorithm."); with no successful build: 400 code 1010. A
          *     `version_info.git_hash` other than the newest successful build's is 400 code 2015. Concurrent
-         *     publishes are serialised per algorithm: never two equal versions.
+         *     publishes are serialised per algorithm: never two equal versions. A given
+         *     `version_info.semantic_version` (M.m.r) is used instead of the bump; it must be higher than
+         *     every published version (400 otherwise).
          */
         post: operations["publishVersion"];
         delete?: never;
@@ -573,6 +695,160 @@ export interface paths {
          *     booleans (numeric strings become numbers).
          */
         post: operations["reportWorkerInsights"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/insights": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An Insights report sent to the service itself rather than from inside a call (checked, answered, not recorded)
+         * @description The Java client sends `POST <apiAddress>/v1/insights` with its API key and every value as a
+         *     string, and parses `{"response": ...}`. Outside a worker there is no call to attribute the
+         *     metrics to: the report is validated (400 when it would be refused inside a call) and answered.
+         */
+        post: operations["reportInsightsUnattributed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/worker/{token}/v1/algo/{owner}/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A nested call, from algorithm code during a call (the worker's $ALGORITHMIA_API)
+         * @description Algorithms calling algorithms. The official clients' `client.algo('o/n').pipe(x)`, Beacon's
+         *     R and JavaScript helpers and plain HTTP from inside a worker land here (served on the
+         *     callback Unix socket, which a sandboxed worker reaches at `http://127.0.0.1:9000`, and on
+         *     the service's port). The token, minted for one call, is the only credential and is valid
+         *     only while that call runs (403 for a finished call's or an unknown token), and an
+         *     algorithm whose `settings.pipeline_enabled` is false may not make nested calls (403); the
+         *     call runs for the original caller, whose key must be allowed to call every hop (403 naming
+         *     the algorithm). Its timeout is at most what the calling call has left. A chain deeper than
+         *     `NESTED_CALL_MAX_DEPTH` answers 400 naming the chain; more than `NESTED_CALL_MAX_FANOUT`
+         *     calls from one call answer 429. Same input, query options and reply as `/v1/algo`; the
+         *     calling call's reply shows these calls in `metadata.nested_calls` (owner only), and each
+         *     nested call's Insights payload carries `parent_request_id`.
+         */
+        post: operations["callAlgorithmNested"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/worker/{token}/v1/algo/{owner}/{name}/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A nested call of an algorithm version (see the path without a version) */
+        post: operations["callAlgorithmVersionNested"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/git/{owner}/{repo}/info/refs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Git smart HTTP ref advertisement (`git clone|fetch|push http://<beacon>/git/<owner>/<name>.git`)
+         * @description Served by git's own `git http-backend`. HTTP basic authentication with the API key as the
+         *     password (the user name is ignored; a key given as the user name works too): 401 with a
+         *     `WWW-Authenticate: Basic` challenge without one, 403 for a key without
+         *     `allow_algo_management` or of another user. Each request is bounded (`GIT_MAX_REQUEST_BYTES`,
+         *     413) and timed (`GIT_TIMEOUT_MS`). A source changed through the JSON route since the last
+         *     git access becomes a commit first, so both views agree.
+         */
+        get: operations["gitInfoRefs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/git/{owner}/{repo}/git-upload-pack": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Git smart HTTP fetch (clone, fetch, pull) */
+        post: operations["gitUploadPack"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/git/{owner}/{repo}/git-receive-pack": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Git smart HTTP push; the default branch becomes the source and is compiled
+         * @description Only `master` is accepted and it cannot be deleted. The pre-receive hook refuses, through
+         *     git's error channel (`remote: ...`, `[remote rejected]`), a tree with path traversal or other
+         *     invalid paths, symbolic links, submodules, binary (non-UTF-8 or NUL-holding) files, or more than
+         *     the source limits (200 files, 1 MiB a file, 5 MiB in all). An accepted push is stored as the
+         *     algorithm's source and compiled under the pushed commit's id (`version_info.git_hash` is what
+         *     `git log` shows); the build log and result show in the push's output. A failed build is reported there and rejects nothing.
+         */
+        post: operations["gitReceivePack"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/internal/git-hooks/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Callback of the push hooks (Beacon's own; valid only while its push runs) */
+        post: operations["gitHookCallback"];
         delete?: never;
         options?: never;
         head?: never;
@@ -733,6 +1009,22 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        ErrorLog: {
+            /** @description Epoch milliseconds */
+            created_at: number;
+            request_id: string;
+            /** @description The algorithm's owner */
+            username: string;
+            algoname: string;
+            algoversion: string;
+            /** @description 'error:\n<message>[\nstacktrace:\n<trace>]' */
+            error: string;
+            error_type: string;
+            /** @description The caller */
+            billable_to: string;
+            /** @description The worker session */
+            worker: string;
+        };
         Error: {
             error: {
                 /** @description Request id for support */
@@ -838,6 +1130,13 @@ export interface components {
                 /** @description Only with stdout=true and only for the owner */
                 stdout?: string;
                 request_id: string;
+                /** @description The algorithms this call called (owner only) */
+                nested_calls?: {
+                    request_id: string;
+                    /** @example alice/Other/1.0.0 */
+                    algorithm: string;
+                    duration: number;
+                }[];
             };
             request_id: string;
         };
@@ -846,6 +1145,8 @@ export interface components {
                 message: string;
                 /** @description Only for the owner */
                 stacktrace?: string;
+                /** @description The same text, under the key the Python client reads (owner only) */
+                stack_trace?: string;
                 /**
                  * @example AlgorithmError
                  * @example TimeoutError
@@ -858,12 +1159,22 @@ export interface components {
                 duration: number;
                 stdout?: string;
                 request_id: string;
+                /** @description The algorithms this call called (owner only) */
+                nested_calls?: {
+                    request_id: string;
+                    /** @example alice/Other/1.0.0 */
+                    algorithm: string;
+                    duration: number;
+                }[];
             };
             request_id: string;
         };
         AlgoAsyncResult: {
-            /** @constant */
-            async: true;
+            /**
+             * @description The Java client asserts this value (algorithmVoidOutput).
+             * @constant
+             */
+            async: "void";
             request_id: string;
         };
         AlgorithmName: string;
@@ -1764,6 +2075,227 @@ export interface operations {
             404: components["responses"]["Error"];
         };
     };
+    getAlgorithmById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                algorithmId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The algorithm */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Algorithm"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
+    updateAlgorithmById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                algorithmId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["UpdateAlgorithmRequest"];
+            };
+        };
+        responses: {
+            /** @description The updated algorithm */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Algorithm"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
+    compileAlgorithmById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                algorithmId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The build, as an (unpublished) version object */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlgorithmVersion"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
+    listBuildsById: {
+        parameters: {
+            query?: {
+                limit?: number;
+                marker?: string;
+            };
+            header?: never;
+            path: {
+                algorithmId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of builds */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagedBuilds"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
+    listVersionsById: {
+        parameters: {
+            query?: {
+                limit?: number;
+                marker?: string;
+                published?: boolean;
+                callable?: boolean;
+            };
+            header?: never;
+            path: {
+                algorithmId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of versions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagedVersions"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
+    listAlgorithmErrorsById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                algorithmId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Newest first, at most 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorLog"][];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
+    listAlgorithmErrors: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                owner: components["schemas"]["Username"];
+                name: components["schemas"]["AlgorithmName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Newest first, at most 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorLog"][];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
+    listUserErrors: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: components["schemas"]["Username"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Newest first, at most 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorLog"][];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
     getAlgorithmSource: {
         parameters: {
             query?: never;
@@ -2120,7 +2652,7 @@ export interface operations {
                 timeout?: number;
                 /** @description Include the algorithm's output in `metadata.stdout` (owner only; ignored for others). Case-insensitive (`True` works). */
                 stdout?: boolean;
-                /** @description `raw`: the bare result. `void`: answer `{"async": true, "request_id"}` at once and run in the background. */
+                /** @description `raw`: the bare result. `void`: answer `{"async": "void", "request_id"}` at once and run in the background. */
                 output?: "raw" | "void" | "default";
             };
             header?: never;
@@ -2197,7 +2729,7 @@ export interface operations {
                 timeout?: number;
                 /** @description Include the algorithm's output in `metadata.stdout` (owner only; ignored for others). Case-insensitive (`True` works). */
                 stdout?: boolean;
-                /** @description `raw`: the bare result. `void`: answer `{"async": true, "request_id"}` at once and run in the background. */
+                /** @description `raw`: the bare result. `void`: answer `{"async": "void", "request_id"}` at once and run in the background. */
                 output?: "raw" | "void" | "default";
             };
             header?: never;
@@ -2276,7 +2808,7 @@ export interface operations {
                 timeout?: number;
                 /** @description Include the algorithm's output in `metadata.stdout` (owner only; ignored for others). Case-insensitive (`True` works). */
                 stdout?: boolean;
-                /** @description `raw`: the bare result. `void`: answer `{"async": true, "request_id"}` at once and run in the background. */
+                /** @description `raw`: the bare result. `void`: answer `{"async": "void", "request_id"}` at once and run in the background. */
                 output?: "raw" | "void" | "default";
             };
             header?: never;
@@ -2394,6 +2926,346 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+        };
+    };
+    reportInsightsUnattributed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    insight_key: string;
+                    insight_value: number | boolean | string;
+                }[] | Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Checked; not recorded */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        response: string;
+                    };
+                };
+            };
+            400: components["responses"]["Error"];
+        };
+    };
+    callAlgorithmNested: {
+        parameters: {
+            query?: {
+                /** @description Seconds the call may take (more than 0, at most 3000). */
+                timeout?: number;
+                /** @description Include the algorithm's output in `metadata.stdout` (owner only; ignored for others). Case-insensitive (`True` works). */
+                stdout?: boolean;
+                /** @description `raw`: the bare result. `void`: answer `{"async": "void", "request_id"}` at once and run in the background. */
+                output?: "raw" | "void" | "default";
+            };
+            header?: never;
+            path: {
+                token: string;
+                owner: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": unknown;
+                "text/plain": string;
+                "application/text": string;
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /**
+             * @description The algorithm's result, or its error (an exception in the algorithm is still a 200, as the
+             *     official clients expect), or with `output=void` the async acknowledgement. With
+             *     `output=raw` the body is the bare result: text as text/plain, JSON as application/json,
+             *     binary as application/octet-stream.
+             */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlgoResult"] | components["schemas"]["AlgoErrorResult"] | components["schemas"]["AlgoAsyncResult"];
+                    "text/plain": string;
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description Bad input (invalid JSON, `input too deeply nested`, `input too large`, a query option or version), or with `output=raw` an error raised by the algorithm. The caller's JSON is parsed by the worker's runtime, within BEACON's depth limit (512 levels; 200 in R) and size limit, before the algorithm runs. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["AlgoErrorResult"];
+                };
+            };
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            415: components["responses"]["Error"];
+            /** @description Too many calls already wait for this version's workers (WORKER_MAX_WAITING_PER_VERSION), or the caller (BACKGROUND_MAX_PER_USER) or the service (BACKGROUND_MAX_TOTAL) holds its limit of output=void runs. Retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable and the call could not be resolved; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    callAlgorithmVersionNested: {
+        parameters: {
+            query?: {
+                /** @description Seconds the call may take (more than 0, at most 3000). */
+                timeout?: number;
+                /** @description Include the algorithm's output in `metadata.stdout` (owner only; ignored for others). Case-insensitive (`True` works). */
+                stdout?: boolean;
+                /** @description `raw`: the bare result. `void`: answer `{"async": "void", "request_id"}` at once and run in the background. */
+                output?: "raw" | "void" | "default";
+            };
+            header?: never;
+            path: {
+                token: string;
+                owner: string;
+                name: string;
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": unknown;
+                "text/plain": string;
+                "application/text": string;
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /**
+             * @description The algorithm's result, or its error (an exception in the algorithm is still a 200, as the
+             *     official clients expect), or with `output=void` the async acknowledgement. With
+             *     `output=raw` the body is the bare result: text as text/plain, JSON as application/json,
+             *     binary as application/octet-stream.
+             */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlgoResult"] | components["schemas"]["AlgoErrorResult"] | components["schemas"]["AlgoAsyncResult"];
+                    "text/plain": string;
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description Bad input (invalid JSON, `input too deeply nested`, `input too large`, a query option or version), or with `output=raw` an error raised by the algorithm. The caller's JSON is parsed by the worker's runtime, within BEACON's depth limit (512 levels; 200 in R) and size limit, before the algorithm runs. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["AlgoErrorResult"];
+                };
+            };
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            415: components["responses"]["Error"];
+            /** @description Too many calls already wait for this version's workers (WORKER_MAX_WAITING_PER_VERSION), or the caller (BACKGROUND_MAX_PER_USER) or the service (BACKGROUND_MAX_TOTAL) holds its limit of output=void runs. Retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable and the call could not be resolved; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    gitInfoRefs: {
+        parameters: {
+            query?: {
+                service?: "git-upload-pack" | "git-receive-pack";
+            };
+            header?: never;
+            path: {
+                owner: string;
+                /** @example Hello.git */
+                repo: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description git's smart HTTP reply */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-git-upload-pack-advertisement": string;
+                    "application/x-git-receive-pack-advertisement": string;
+                    "application/x-git-upload-pack-result": string;
+                    "application/x-git-receive-pack-result": string;
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            408: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+        };
+    };
+    gitUploadPack: {
+        parameters: {
+            query?: {
+                service?: "git-upload-pack" | "git-receive-pack";
+            };
+            header?: never;
+            path: {
+                owner: string;
+                /** @example Hello.git */
+                repo: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/x-git-upload-pack-request": string;
+                "application/x-git-receive-pack-request": string;
+            };
+        };
+        responses: {
+            /** @description git's smart HTTP reply */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-git-upload-pack-advertisement": string;
+                    "application/x-git-receive-pack-advertisement": string;
+                    "application/x-git-upload-pack-result": string;
+                    "application/x-git-receive-pack-result": string;
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            408: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+        };
+    };
+    gitReceivePack: {
+        parameters: {
+            query?: {
+                service?: "git-upload-pack" | "git-receive-pack";
+            };
+            header?: never;
+            path: {
+                owner: string;
+                /** @example Hello.git */
+                repo: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/x-git-upload-pack-request": string;
+                "application/x-git-receive-pack-request": string;
+            };
+        };
+        responses: {
+            /** @description git's smart HTTP reply */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-git-upload-pack-advertisement": string;
+                    "application/x-git-receive-pack-advertisement": string;
+                    "application/x-git-upload-pack-result": string;
+                    "application/x-git-receive-pack-result": string;
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            408: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+        };
+    };
+    gitHookCallback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    phase: "pre-receive" | "post-receive";
+                    /** @description git's hook input: '<old> <new> <ref>' lines */
+                    updates: string;
+                    /** @description the push's object quarantine (GIT_OBJECT_DIRECTORY, GIT_ALTERNATE_OBJECT_DIRECTORIES) */
+                    env?: Record<string, never>;
+                };
+            };
+        };
+        responses: {
+            /** @description Whether the hook lets the push through, and what git shows the pusher */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ok: boolean;
+                        message: string;
+                    };
+                };
+            };
+            400: components["responses"]["Error"];
+            403: components["responses"]["Error"];
         };
     };
     getInsightsConnection: {

@@ -12,6 +12,7 @@ export interface InsightsRecord {
   name: string;
   version: string; // semantic version, or the build hash for an unpublished build
   metrics: Record<string, MetricValue>;
+  parentRequestId?: string; // set on a nested call: the request id of the call that made it
 }
 
 export interface InsightsSink {

@@ -34,6 +34,7 @@ export const RESERVED_METRIC_NAMES: readonly string[] = Object.freeze([
   'algorithm_owner',
   'algorithm_name',
   'algorithm_version',
+  'parent_request_id',
 ]);
 
 const NUMERIC_STRING = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
@@ -76,6 +77,8 @@ function toValue(key: string, value: unknown): MetricValue | string {
   if (typeof value === 'number') {
     return Number.isFinite(value) ? value : `insight "${key}" must be a finite number`;
   }
+  // The Java client sends every value as a string: "3" and "true" keep their meaning.
+  if (typeof value === 'string' && /^(true|false)$/i.test(value.trim())) return value.trim().toLowerCase() === 'true';
   if (typeof value === 'string' && NUMERIC_STRING.test(value.trim())) {
     const n = Number(value.trim());
     if (Number.isFinite(n)) return n;

@@ -30,10 +30,11 @@ export function helloWorldSource(lang: Language, algoName: string): Record<strin
   const entry = entryPath(lang, algoName);
   switch (lang) {
     case 'python3':
-      return { 'src/__init__.py': '', [entry]: 'def apply(input):\n    return "Hello " + input\n' };
+      // Algorithmia's own template (its Python client's tests expect "hello John"); any input works.
+      return { 'src/__init__.py': '', [entry]: 'def apply(input):\n    return "hello {}".format(input)\n' };
     case 'javascript':
-      return { [entry]: 'exports.apply = function(input) {\n  return "Hello " + input;\n};\n' };
+      return { [entry]: 'exports.apply = function(input) {\n  return "hello " + (typeof input === "string" ? input : JSON.stringify(input));\n};\n' };
     case 'r':
-      return { [entry]: 'apply <- function(input) {\n  paste0("Hello ", input)\n}\n' };
+      return { [entry]: 'apply <- function(input) {\n  paste0("hello ", if (is.character(input)) input else jsonlite::toJSON(input, auto_unbox = TRUE))\n}\n' };
   }
 }

@@ -19,6 +19,8 @@ export interface RouteDef {
   /** Structure bounds of the JSON body, checked before joi (defaults: DEFAULT_BODY_LIMITS). */
   bodyShape?: Partial<BodyLimits>;
   validate?: { params?: Joi.Schema; query?: Joi.Schema; body?: Joi.Schema };
+  /** When it answers false the route steps aside for the next one with a matching path (e.g. a UUID segment). */
+  match?: (req: Request) => boolean;
   handler: (req: Request, res: Response) => unknown;
 }
 
@@ -46,6 +48,8 @@ export function mountRoutes(routes: RouteDef[], opts: RouteOptions): Router {
     express.json({ type: () => true, limit, strict: false, verify: (_req, _res, buf) => checkJsonShape(buf, shape) });
   for (const def of routes) {
     const chain: RequestHandler[] = [authenticate(def.auth, opts.authenticator)];
+    const match = def.match;
+    if (match) chain.unshift((req, _res, next) => (match(req) ? next() : next('route')));
     const bodyKind = def.body ?? (def.method === 'get' || def.method === 'delete' ? 'none' : 'json');
     if (bodyKind === 'json') {
       const shape = { ...DEFAULT_BODY_LIMITS, ...def.bodyShape };

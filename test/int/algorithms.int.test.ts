@@ -62,7 +62,7 @@ describe('create', () => {
     const src = await t.request.get('/v1/algorithms/alice/Hello/source').set(auth(alice));
     assertMatchesSpec('get', '/v1/algorithms/{owner}/{name}/source', src);
     assert.equal(src.body.entry_point, 'src/Hello.py');
-    assert.match(src.body.files['src/Hello.py'], /def apply\(input\):\n {4}return "Hello " \+ input/);
+    assert.match(src.body.files['src/Hello.py'], /def apply\(input\):\n {4}return "hello \{\}"\.format\(input\)/);
   });
 
   test('the language may come from algorithm_environment (Python client), and licence is an alias', async () => {
@@ -149,10 +149,15 @@ describe('who may manage', () => {
       assertErrorObject(await t.request.get(p).set('Authorization', 'Simple simNoSuchKey000000000000000000'), 401, 2002);
       assertErrorObject(await t.request.get(p).set(auth(readOnly)), 403, 2001);
       assertErrorObject(await t.request.get(p).set(auth(ADMIN_KEY)), 403, 2001);
-      assertErrorObject(await t.request.get(p).set(auth(bob)), 403, 2001);
+      if (p !== '/v1/algorithms/alice/Guarded') assertErrorObject(await t.request.get(p).set(auth(bob)), 403, 2001);
     }
-    // Not even the existence of someone else's algorithm leaks.
-    assertErrorObject(await t.request.get('/v1/algorithms/alice/NoSuchThing').set(auth(bob)), 403, 2001);
+    // Not even the existence of someone else's algorithm leaks: a private one and a missing one both
+    // answer 404 "No such algorithm", so the Python client's exists() is False for either.
+    for (const name of ['Guarded', 'NoSuchThing']) {
+      const res = await t.request.get(`/v1/algorithms/alice/${name}`).set(auth(bob));
+      assert.equal(res.status, 404);
+      assert.deepEqual(res.body, { error: 'No such algorithm' });
+    }
     assertErrorObject(await t.request.post('/v1/algorithms/alice').set(auth(bob)).send({ name: 'Intruder', settings: PY_SETTINGS }), 403, 2001);
     assertErrorObject(await t.request.post('/v1/algorithms/alice').send({ name: 'Intruder', settings: PY_SETTINGS }), 401, 2002);
     assertErrorObject(await t.request.get('/v1/users/alice/algorithms').set(auth(bob)), 403, 2001);

@@ -86,7 +86,7 @@ describe('compile', () => {
     const first = await compile(t, alice, 'alice', 'Snap');
     await putSource('Snap', { 'src/Snap.py': 'def apply(input):\n    return "changed"\n' });
     const row = await t.testDb.db('builds').where({ id: first.build.build_id }).first('files');
-    assert.match(row.files['src/Snap.py'], /Hello/);
+    assert.match(row.files['src/Snap.py'], /hello/);
     const second = await compile(t, alice, 'alice', 'Snap');
     const row2 = await t.testDb.db('builds').where({ id: second.build.build_id }).first('files');
     assert.match(row2.files['src/Snap.py'], /changed/);

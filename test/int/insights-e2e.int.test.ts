@@ -131,7 +131,7 @@ test('Python: a raising call, a timed-out call and an output=void call each give
   const timedOut = await call('/v1/algo/ana/Counter/0.1.0?timeout=1', 'loop');
   assert.equal(timedOut.body.error.error_type, 'TimeoutError');
   const voided = await call('/v1/algo/ana/Counter/0.1.0?output=void', 'void');
-  assert.equal(voided.body.async, true);
+  assert.equal(voided.body.async, 'void');
 
   const byId = await readTopic(N + 3);
   const expected = { name: 'Counter', version: '0.1.0', metrics: { cats: 3, dogs: 4 } };

@@ -55,7 +55,7 @@ for (const lang of LANGUAGES) {
   describe(`syntaxCheck ${lang}`, () => {
     test('the hello-world template passes', async () => {
       const files = helloWorldSource(lang, 'Hello');
-      assert.ok(files[entryPath(lang, 'Hello')].includes('Hello '));
+      assert.ok(files[entryPath(lang, 'Hello')].includes('hello '));
       const r = await syntaxCheck(lang, files, 'Hello', opts);
       assert.equal(r.ok, true, r.logs);
       assert.match(r.logs, /^Building algorithm/);

@@ -208,11 +208,11 @@ describe('create, compile, publish, call', () => {
     const built = await compile(t, alice, 'alice', 'EndToEnd');
     const byHash = await t.request.post(`/v1/algo/alice/EndToEnd/${built.version_info.git_hash}`).set(auth(alice)).set('Content-Type', 'text/plain').send('Hash');
     assert.equal(byHash.status, 200, JSON.stringify(byHash.body));
-    assert.equal(byHash.body.result, 'Hello Hash');
+    assert.equal(byHash.body.result, 'hello Hash');
     await publish(t, alice, 'alice', 'EndToEnd', { settings: { algorithm_callability: 'public' } });
     const byVersion = await t.request.post('/v1/algo/alice/EndToEnd/0.1.0').set(auth(alice)).set('Content-Type', 'text/plain').send('World');
     assert.equal(byVersion.status, 200, JSON.stringify(byVersion.body));
-    assert.equal(byVersion.body.result, 'Hello World');
+    assert.equal(byVersion.body.result, 'hello World');
   });
 });
 

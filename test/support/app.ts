@@ -39,6 +39,7 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { log
     INSIGHTS_RELAY_IDLE_MS: '50',
     // Each app spools to its own folder: another app's spool belongs to another database.
     INSIGHTS_SPOOL_DIR: path.join(os.tmpdir(), `beacon-spool-${randomUUID()}`),
+    GIT_REPOS_DIR: path.join(os.tmpdir(), `beacon-git-${randomUUID()}`),
     ...env,
   });
   let port = 0;

@@ -16,11 +16,12 @@ function reference(r: InsightsRecord): string {
     algorithm_owner: r.owner,
     algorithm_name: r.name,
     algorithm_version: r.version,
+    ...(r.parentRequestId === undefined ? {} : { parent_request_id: r.parentRequestId }),
   };
   return JSON.stringify(body).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-const OPERATIONAL = ['request_id', 'session_id', 'time', 'duration_milliseconds', 'algorithm_owner', 'algorithm_name', 'algorithm_version'];
+const OPERATIONAL = ['request_id', 'session_id', 'time', 'duration_milliseconds', 'algorithm_owner', 'algorithm_name', 'algorithm_version', 'parent_request_id'];
 const metricKey = fc.oneof(fc.string({ minLength: 1, maxLength: 20 }), fc.fullUnicodeString({ minLength: 1, maxLength: 8 }), fc.nat(1000).map(String), fc.constantFrom('__proto__', 'toString', 'a"b', 'ü', '😺'));
 const metricValue = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer(), fc.boolean());
 
@@ -32,6 +33,7 @@ const recordArb = fc.record({
   owner: fc.string(),
   name: fc.fullUnicodeString(),
   version: fc.string(),
+  parentRequestId: fc.option(fc.string(), { nil: undefined }),
   metrics: fc.dictionary(metricKey.filter((k) => !OPERATIONAL.includes(k)), metricValue, { maxKeys: 25 }),
 });
 
