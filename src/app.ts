@@ -46,7 +46,7 @@ export function createApp(deps: AppDeps): Beacon {
   let shuttingDown = false;
 
   const routes: RouteDef[] = [
-    ...healthRoutes({ db, metrics, isShuttingDown: () => shuttingDown, sinkStatus: () => insights.status() }),
+    ...healthRoutes({ db, metrics, isShuttingDown: () => shuttingDown, sinkStatus: () => insights.cachedStatus() }),
     ...userRoutes(users, baseUrl),
     ...algorithms.routes,
     ...execution.routes,

@@ -1,4 +1,4 @@
-import { type Db, pingDatabase } from './db';
+import { type Db, pingDatabase, withTimeout } from './db';
 import type { Metrics } from './metrics';
 import { route, type RouteDef } from './routes';
 
@@ -8,6 +8,9 @@ export interface HealthDeps {
   isShuttingDown: () => boolean;
   sinkStatus: () => Promise<unknown> | unknown;
 }
+
+// /readyz answers within about this bound whatever the database does (pool acquire + statement).
+const READY_CHECK_MS = 300;
 
 export function healthRoutes(d: HealthDeps): RouteDef[] {
   return [
@@ -21,7 +24,7 @@ export function healthRoutes(d: HealthDeps): RouteDef[] {
       let ready = !d.isShuttingDown();
       checks.shutdown = ready ? 'no' : 'in progress';
       try {
-        await pingDatabase(d.db);
+        await pingDatabase(d.db, READY_CHECK_MS);
         checks.database = 'ok';
       } catch {
         checks.database = 'unreachable';
@@ -29,7 +32,7 @@ export function healthRoutes(d: HealthDeps): RouteDef[] {
       }
       let insights: unknown;
       try {
-        insights = await d.sinkStatus();
+        insights = await withTimeout(Promise.resolve(d.sinkStatus()), READY_CHECK_MS, 'insights status');
       } catch {
         insights = { error: 'status unavailable' };
       }
