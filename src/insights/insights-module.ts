@@ -78,6 +78,7 @@ export function createInsightsModule(deps: InsightsDeps): InsightsModule {
     onDelivered: (batch) => {
       for (const l of listeners) l(batch);
     },
+    deliveredWanted: () => listeners.size > 0,
     logger: log,
     batchSize: relayBatchSize,
     idleMs: relayIdleMs,

@@ -43,6 +43,8 @@ export interface RelayDeps {
   countSetAside(count: number): void;
   /** Called after the broker acknowledged a batch (before its delete commits; a crash may send it again). */
   onDelivered?(payloads: DeliveredPayload[]): void;
+  /** False while nobody listens: the payloads are then not turned into strings at all. */
+  deliveredWanted?(): boolean;
   logger: Logger;
   /** Payloads per produce request. */
   batchSize: number;
@@ -187,7 +189,7 @@ export class Relay {
   /** The live-tail hook: never allowed to break delivery. */
   private tell(messages: OutboxMessage[]): void {
     const hook = this.deps.onDelivered;
-    if (!hook) return;
+    if (!hook || this.deps.deliveredWanted?.() === false) return;
     try {
       hook(messages.map((m) => ({ key: m.key.toString('utf8'), value: m.value.toString('utf8'), requestId: m.requestId.toString('utf8') })));
     } catch (err) {

@@ -97,15 +97,20 @@ test('rows stored by another Beacon wake this relay at once (LISTEN/NOTIFY), not
   const relayer = beaconOn(t.testDb.db, { INSIGHTS_RELAY_IDLE_MS: '60000', INSIGHTS_SPOOL_DIR: t.config.insights.spoolDir + '-relayer' });
   try {
     assert.equal((await t.request.post('/v1/admin/insights-connection').set(admin).send(connectionFor(info, 'plaintext', topic, ca))).status, 200);
+    const tailed: string[] = [];
+    relayer.insights.onDelivered((batch) => tailed.push(...batch.map((p) => JSON.parse(p.value).request_id as string)));
     relayer.insights.start();
     await waitFor('the relay to connect and go idle', () => relayer.insights.status(), (s) => s.connected);
     await new Promise((r) => setTimeout(r, 500)); // asleep for its minute now
+    const all: string[] = [];
     for (let round = 0; round < 2; round++) {
       const sent = Array.from({ length: 20 }, () => record('notify', 'Algo'));
+      all.push(...sent.map((r) => r.requestId));
       await Promise.all(sent.map((r) => t.beacon.insights.sink.accept(r)));
       await waitFor('the other Beacon to deliver', () => status(t), (s) => s.backlog === 0, 15_000);
     }
     assert.equal((await status(t)).delivered, 40);
+    assert.deepEqual(new Set(tailed), new Set(all), 'the live-tail hook saw every acknowledged payload, exact value text');
   } finally {
     await relayer.insights.stop();
     await t.close();
