@@ -6,6 +6,8 @@
 // the project's Kafka broker (attributed by pid, bench/cpu.ts).
 //
 //   node --import tsx bench/pipeline-cpu.ts [callers=4] [seconds=8]
+// BENCH_ASYNC_COMMIT=1 (diagnostic only) sets synchronous_commit=off on the benchmark's database:
+// the same code without the WAL flush per commit, to separate the flush's effect from the code's.
 import { randomUUID } from 'node:crypto';
 import { createApp } from '../src/app';
 import { BENCH_ADMIN_KEY, benchRecord } from './bench-record';
@@ -29,6 +31,11 @@ async function main(): Promise<void> {
   const topic = `bench-cpu-${randomUUID().slice(0, 8)}`;
   await createTopic(info, topic, 3);
   const testDb = await createTestDb();
+  if (process.env.BENCH_ASYNC_COMMIT === '1') {
+    await testDb.db.raw('DO $$ BEGIN EXECUTE format($f$ALTER DATABASE %I SET synchronous_commit = off$f$, current_database()); END $$');
+    await testDb.db.destroy(); // pooled sessions pick the setting up when they reconnect
+    testDb.db.initialize();
+  }
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'warn', BEACON_SECRET_KEY: '1'.repeat(64), ...pick(process.env, ['INSIGHTS_RELAY_LINGER_MS', 'INSIGHTS_RELAY_IDLE_MS']) });
   const beacon = createApp({ config, db: testDb.db, logger: createLogger(config.logLevel), baseUrl: () => 'http://127.0.0.1' });
   await bootstrapAdmin(beacon.users, ADMIN_KEY);
