@@ -54,3 +54,22 @@ test('integer-like metric names come first, as in a JavaScript object; the opera
     '{"2":true,"b":1,"a":0.5,"request_id":"req-1","session_id":"rses-1","time":"1970-01-01T00:00:00.000Z","duration_milliseconds":2,"algorithm_owner":"o","algorithm_name":"n","algorithm_version":"1.0.0"}',
   );
 });
+
+test('an optional extra operational field (parent_request_id of a nested call) is written after the standard ones and wins over a metric of that name', () => {
+  const r: InsightsRecord = {
+    requestId: 'req-1',
+    sessionId: 'rses-1',
+    time: new Date('2026-01-01T00:00:00.000Z'),
+    durationMs: 3,
+    owner: 'a',
+    name: 'b',
+    version: '1.0.0',
+    metrics: { score: 1, parent_request_id: 5 },
+    extra: { parent_request_id: 'req-0' },
+  };
+  assert.equal(
+    buildPayload(r),
+    '{"score":1,"request_id":"req-1","session_id":"rses-1","time":"2026-01-01T00:00:00.000Z","duration_milliseconds":3,"algorithm_owner":"a","algorithm_name":"b","algorithm_version":"1.0.0","parent_request_id":"req-0"}',
+  );
+  assert.equal(buildPayload({ ...r, extra: undefined }), reference({ ...r, extra: undefined }), 'without it, the bytes are as before');
+});
