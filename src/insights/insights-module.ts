@@ -85,12 +85,17 @@ export function createInsightsModule(deps: InsightsDeps): InsightsModule {
     lingerMs: relayLingerMs,
   });
   const notifications = new OutboxNotifications(db, () => relay.notifyNewRows(), log);
+  // Rows committed here: wake this relay directly, and the others through one coalesced NOTIFY.
+  const stored = () => {
+    relay.notifyNewRows();
+    notifications.announce();
+  };
   const spool = new OutboxSpool(config.insights.spoolDir, {
     async insert(entries) {
       const r = await outbox.insertBatch(entries, maxBacklog, overflowPolicy);
       if (r.inserted > 0) payloads.inc({ stage: 'accepted' }, r.inserted);
       if (r.dropped > 0) payloads.inc({ stage: 'dropped' }, r.dropped);
-      if (r.inserted > 0) relay.notifyNewRows();
+      if (r.inserted > 0) stored();
     },
   }, log);
   const sink = new OutboxSink({
@@ -101,7 +106,7 @@ export function createInsightsModule(deps: InsightsDeps): InsightsModule {
     logger: log,
     onAccepted: (n) => payloads.inc({ stage: 'accepted' }, n),
     onDropped: (n) => payloads.inc({ stage: 'dropped' }, n),
-    onStored: () => relay.notifyNewRows(),
+    onStored: () => stored(),
   });
 
   const snapshot = cachedFor(BACKLOG_SNAPSHOT_MS, () => outbox.backlog());

@@ -2,10 +2,13 @@ import type { Db } from '../platform/db';
 import type { Logger } from '../platform/logger';
 import { NEW_ROWS_CHANNEL } from './outbox-store';
 
-// Wake-up across replicas: every outbox insert notifies NEW_ROWS_CHANNEL (delivered at commit), and
-// each relay listens on a dedicated connection (outside the pool), so rows stored by another
-// Beacon are picked up after the linger, not after the idle poll. The poll stays as the fallback:
-// a lost connection only delays delivery until it is re-established (retried every few seconds).
+// Wake-up across replicas: after this Beacon stored rows it announces them on NEW_ROWS_CHANNEL
+// (announce(): one NOTIFY in a transaction of its own, at most every ANNOUNCE_MS, never awaited by
+// the callers), and each relay listens on a dedicated connection (outside the pool), so rows stored
+// by another Beacon are picked up after the linger, not after the idle poll. Not in the insert's
+// own transaction: a notifying commit holds a cluster-wide lock through its WAL flush, which would
+// serialise the group commits. The poll stays as the fallback: a lost connection only delays
+// delivery until it is re-established (retried every few seconds).
 
 interface RawConnection {
   query(sql: string): Promise<unknown>;
@@ -15,11 +18,15 @@ interface RawConnection {
 }
 
 const RETRY_MS = 2_000;
+export const ANNOUNCE_MS = 50;
 
 export class OutboxNotifications {
   private conn: RawConnection | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
+  private announcing = false;
+  private lastAnnounced = 0;
+  private announceTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly db: Db,
@@ -33,7 +40,31 @@ export class OutboxNotifications {
     void this.connect();
   }
 
+  /** New rows were committed here: tell every listening relay, coalesced to one NOTIFY per ANNOUNCE_MS. */
+  announce(): void {
+    if (this.announcing || this.announceTimer) return;
+    const wait = this.lastAnnounced + ANNOUNCE_MS - Date.now();
+    if (wait > 0) {
+      this.announceTimer = setTimeout(() => {
+        this.announceTimer = undefined;
+        this.announce();
+      }, wait);
+      this.announceTimer.unref();
+      return;
+    }
+    this.announcing = true;
+    this.lastAnnounced = Date.now();
+    this.db
+      .raw(`SELECT pg_notify('${NEW_ROWS_CHANNEL}', '')`)
+      .catch((err: Error) => this.logger.debug({ err: err.message }, 'insights outbox NOTIFY failed; other relays will poll'))
+      .finally(() => {
+        this.announcing = false;
+      });
+  }
+
   async stop(): Promise<void> {
+    if (this.announceTimer) clearTimeout(this.announceTimer);
+    this.announceTimer = undefined;
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;

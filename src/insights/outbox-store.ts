@@ -70,16 +70,15 @@ const SPAN = `(SELECT coalesce((SELECT seq_end FROM insights_outbox_batch ORDER 
                              - (SELECT seq_end - payloads FROM insights_outbox_batch ORDER BY id LIMIT 1), 0))`;
 
 // The execution path's insert: one row for the whole group-commit batch, only if it fits under the
-// bound, and a notification (delivered at commit) that wakes the relay on every replica. A named
-// prepared statement: parsed and planned once per connection.
+// bound. A named prepared statement: parsed and planned once per connection. It does not NOTIFY:
+// a notifying commit takes a cluster-wide lock that it holds through its WAL flush, which would
+// serialise every group commit behind the previous one's fsync (outbox-notify-store.ts announces
+// new rows separately, at most every 50 ms).
 const INSERT_IF_FITS = {
   name: 'beacon_outbox_batch_insert',
-  text: `WITH ins AS (
-           INSERT INTO insights_outbox_batch (payloads, seq_end, records)
-           SELECT $1::int, (SELECT max(nextval('insights_payload_seq')) FROM generate_series(1, $1::int)), $2::bytea
-            WHERE ${SPAN} + $1::int <= $3::bigint
-           RETURNING 1)
-         SELECT pg_notify('${NEW_ROWS_CHANNEL}', '') FROM ins`,
+  text: `INSERT INTO insights_outbox_batch (payloads, seq_end, records)
+         SELECT $1::int, (SELECT max(nextval('insights_payload_seq')) FROM generate_series(1, $1::int)), $2::bytea
+          WHERE ${SPAN} + $1::int <= $3::bigint`,
 };
 
 interface PgConnection {
@@ -149,7 +148,6 @@ export class OutboxStore {
          SELECT ?::int, (SELECT max(nextval('insights_payload_seq')) FROM generate_series(1, ?::int)), ?::bytea`,
         [entries.length, entries.length, encodeRecords(entries)],
       );
-      await trx.raw(`SELECT pg_notify('${NEW_ROWS_CHANNEL}', '')`);
       const dropped = removed + (all.length - entries.length);
       if (dropped > 0) await trx.raw(COUNTER, [dropped, 'dropped']);
       return { inserted: entries.length, dropped };
