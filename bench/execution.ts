@@ -1,17 +1,21 @@
 // Execution throughput and latency with warm workers, Insights on vs off, against a bare express
-// JSON route as the ceiling of the HTTP stack. A trivial Python and a trivial JavaScript algorithm
-// are each published twice (0.1.0 with Insights, 0.2.0 without); autocannon drives every case in
-// interleaved rounds (the on/off order rotates) so machine noise hits both sides alike, and the
-// comparisons are medians of per-round paired ratios. Saturating cases use `connections`; a light
-// pair (4 connections) shows the per-call latency cost without queueing.
+// JSON route as the ceiling of the HTTP stack, and against a fire-and-forget peer. A trivial
+// Python and a trivial JavaScript algorithm are each published twice (0.1.0 with Insights, 0.2.0
+// without); autocannon, in a process of its own (bench/load-generator.ts), drives every case in
+// interleaved rounds (the order rotates) so machine noise hits all sides alike, and the
+// comparisons are medians of per-round paired ratios. Saturating cases use `connections`; light
+// pairs (4 connections) show the per-call latency cost without queueing.
 // The whole pipeline runs, as in production: a plaintext connection to the project's broker, and
 // the relay delivering every payload while the load runs (its CPU shares the machine with the
-// calls). BENCH_RELAY=0 leaves the relay off, to measure the request path's share alone;
-// BENCH_RELAY=process runs the relay in a second Beacon process on the same database (the replica
-// topology of docs/operations.md: API replicas with INSIGHTS_RELAY_ENABLED=false, one relay).
+// calls). CPU is attributed by pid (bench/cpu.ts): Beacon (this process), its workers, this
+// database's PostgreSQL backends, the project's broker; never the load generator.
+// "peer": the Insights version with the durable sink swapped for a fire-and-forget one that calls
+// kafkajs producer.send per execution and does not wait (what a Seldon/KServe-style request logger
+// does; bench-only, not a product mode). Beacon durable / peer is the cost of durability.
+// BENCH_RELAY=0 leaves the relay off, to measure the request path's share alone.
 // Prints a table and writes bench/results/execution.json.
 //
-// Usage: node --import tsx bench/execution.ts [rounds=6] [seconds=4] [connections=32]
+// Usage: node --import tsx bench/execution.ts [rounds=3] [seconds=3] [connections=32]
 //        BENCH_SANDBOX=compare node --import tsx bench/execution.ts [rounds] [seconds] [connections]
 import { mkdir, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -21,42 +25,58 @@ import express from 'express';
 import { AlgorithmAuthor } from '../test/support/execution-helpers';
 import { admin, connectionFor, freshTopic } from '../test/support/insights-helpers';
 import { startTestApp } from '../test/support/app';
-import { type BeaconProcess, startBeaconProcess } from '../test/support/beacon-process';
+import { spawn } from 'node:child_process';
+import { Kafka } from 'kafkajs';
+import { buildPayload, ceSource, cloudEventHeaders, messageKey } from '../src/insights/payload';
+import type { InsightsRecord } from '../src/insights/insights-sink';
 import { deleteTopic, ensureKafka } from '../test/support/kafka';
-import { type Component, cpuSince, cpuSnapshot, type CpuTimes } from './cpu';
+import { attributionFor, COMPONENTS, type Component, cpuSince, type CpuTimes, snapshot } from './cpu';
 import { sandboxCompare } from './sandbox-cost';
 
-const rounds = Number(process.argv[2] ?? 6);
-const seconds = Number(process.argv[3] ?? 4);
+const rounds = Number(process.argv[2] ?? 3);
+const seconds = Number(process.argv[3] ?? 3);
 const connections = Number(process.argv[4] ?? 32);
 const workersPerVersion = Number(process.env.BENCH_WORKERS_PER_VERSION ?? 2);
 const LIGHT = 4; // connections for the unsaturated latency cases
-const relayMode =
-  process.env.BENCH_RELAY === '0' ? 'off' : process.env.BENCH_RELAY === 'process' ? 'process' : /^(1|true)$/.test(process.env.INSIGHTS_RELAY_THREAD ?? '') ? 'worker thread' : 'main thread';
+const relayMode = process.env.BENCH_RELAY === '0' ? 'off' : 'in the service';
 const withRelay = relayMode !== 'off';
-const COMPONENTS: Component[] = ['beacon', 'workers', 'postgres', 'kafka'];
 
 const PY = 'def apply(input):\n    return input\n';
 const JS = 'exports.apply = function (input) { return input; };\n';
 const BODY = JSON.stringify({ n: 1, s: 'hello' });
 
-// autocannon ships no types (and @types/autocannon is not a dependency): the slice used here.
-interface AutocannonResult {
-  requests: { total: number };
-  latency: { p50: number; p99: number };
+interface LoadResult {
+  total: number;
+  p50: number;
+  p99: number;
   non2xx: number;
   errors: number;
-  timeouts: number;
 }
-type AutocannonOptions = { url: string; method: 'POST'; headers: Record<string, string>; body: string; connections: number; duration: number };
-const autocannon = require('autocannon') as (o: AutocannonOptions, cb: (err: Error | null, r: AutocannonResult) => void) => unknown;
+
+/** Runs one autocannon measurement in its own process; `started` gets its pid (left out of the CPU). */
+function loadGenerator(options: Record<string, unknown>, started: (pid: number | undefined) => void): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'load-generator.ts'), JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    started(child.pid);
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), (Number(options.duration) + 60) * 1000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      started(undefined);
+      const line = out.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !line.startsWith('{')) reject(new Error(`load generator exited ${code}: ${out}`));
+      else resolve(JSON.parse(line) as LoadResult);
+    });
+  });
+}
 
 interface Case {
   name: string;
   url: string;
   headers: Record<string, string>;
-  /** Swap the Insights sink for one that stores nothing while this case runs (isolates its cost). */
-  noopSink?: boolean;
+  /** Swap the durable sink for the fire-and-forget peer while this case runs. */
+  peer?: boolean;
   /** Fewer connections than the saturating default: latency without queueing. */
   connections?: number;
 }
@@ -70,25 +90,30 @@ interface Sample {
   cpu: CpuTimes;
 }
 
-function run(c: Case, duration: number): Promise<Sample> {
-  const cpu0 = cpuSnapshot();
-  return new Promise((resolve, reject) => {
-    autocannon(
-      { url: c.url, method: 'POST', headers: c.headers, body: BODY, connections: c.connections ?? connections, duration },
-      (err, r) => {
-        if (err) return reject(err);
-        resolve({
-          reqPerSec: r.requests.total / duration,
-          p50: r.latency.p50,
-          p99: r.latency.p99,
-          requests: r.requests.total,
-          non2xx: r.non2xx,
-          errors: r.errors + r.timeouts,
-          cpu: cpuSince(cpu0),
-        });
-      },
-    );
-  });
+let generatorPid: number | undefined;
+
+async function run(c: Case, duration: number, attribution: ReturnType<typeof attributionFor>): Promise<Sample> {
+  const cpu0 = await snapshot(attribution);
+  const r = await loadGenerator(
+    { url: c.url, method: 'POST', headers: c.headers, body: BODY, connections: c.connections ?? connections, duration },
+    (pid) => (generatorPid = pid ?? generatorPid),
+  );
+  const cpu = await cpuSince(cpu0, attribution);
+  return { reqPerSec: r.total / duration, p50: r.p50, p99: r.p99, requests: r.total, non2xx: r.non2xx, errors: r.errors, cpu };
+}
+
+/** The fire-and-forget peer's sink: one producer.send per execution, not awaited, nothing stored. */
+function peerSink(kafka: Kafka, topic: string) {
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  const connected = producer.connect();
+  return {
+    accept(r: InsightsRecord): Promise<void> {
+      const headers = cloudEventHeaders({ requestId: r.requestId, ceSource: ceSource(r), eventTime: r.time.toISOString() });
+      void connected.then(() => producer.send({ topic, messages: [{ key: messageKey(r), value: buildPayload(r), headers }] })).catch(() => undefined);
+      return Promise.resolve();
+    },
+    close: () => producer.disconnect(),
+  };
 }
 
 async function bareExpress(): Promise<{ url: string; close(): Promise<void> }> {
@@ -117,8 +142,6 @@ async function main(): Promise<void> {
     WORKER_MAX_PER_VERSION: String(workersPerVersion),
     WORKER_MAX_TOTAL: String(Math.max(16, workersPerVersion * 4)),
     ...(process.env.INSIGHTS_RELAY_LINGER_MS ? { INSIGHTS_RELAY_LINGER_MS: process.env.INSIGHTS_RELAY_LINGER_MS } : {}),
-    ...(process.env.INSIGHTS_RELAY_THREAD ? { INSIGHTS_RELAY_THREAD: process.env.INSIGHTS_RELAY_THREAD } : {}),
-    ...(relayMode === 'process' ? { INSIGHTS_RELAY_ENABLED: 'false' } : {}),
   });
   const bare = await bareExpress();
   const topics: string[] = [];
@@ -131,49 +154,40 @@ async function main(): Promise<void> {
       await author.compile(name);
       await author.publish(name, { insights: false }); // 0.2.0
     }
-    if (withRelay) {
-      const info = await ensureKafka();
-      const topic = await freshTopic(info, 'bench-execution', topics, 3);
-      const r = await t.request.post('/v1/admin/insights-connection').set(admin).send(connectionFor(info, 'plaintext', topic, ''));
-      if (r.status !== 200) throw new Error(`could not configure the Insights connection: ${r.status} ${r.text}`);
-      let relayProcess: BeaconProcess | undefined;
-      if (relayMode === 'process') {
-        relayProcess = await startBeaconProcess({ DATABASE_URL: t.testDb.url, BEACON_SECRET_KEY: '0'.repeat(64), INSIGHTS_SPOOL_DIR: path.join(os.tmpdir(), `bench-relay-spool-${process.pid}`) });
-      } else {
-        t.beacon.insights.start();
-      }
-      cleanup.push(async () => {
-        await relayProcess?.stop();
-        await t.beacon.insights.stop();
-        await deleteTopic(info, topic);
-      });
-    }
+    const info = await ensureKafka();
+    const topic = await freshTopic(info, 'bench-execution', topics, 3);
+    const peerTopic = await freshTopic(info, 'bench-peer', topics, 3);
+    const r = await t.request.post('/v1/admin/insights-connection').set(admin).send(connectionFor(info, 'plaintext', topic, ''));
+    if (r.status !== 200) throw new Error(`could not configure the Insights connection: ${r.status} ${r.text}`);
+    if (withRelay) t.beacon.insights.start();
+    const peer = peerSink(new Kafka({ clientId: 'bench-peer', brokers: [info.plaintext], logLevel: 0 }), peerTopic);
+    cleanup.push(async () => {
+      await t.beacon.insights.stop();
+      await peer.close();
+      for (const x of topics) await deleteTopic(info, x);
+    });
     const headers = { Authorization: `Simple ${author.key}`, 'Content-Type': 'application/json' };
-    const algo = (name: string, v: string, label: string, noopSink = false): Case => ({
+    const algo = (name: string, v: string, label: string, extra: Partial<Case> = {}): Case => ({
       name: `${name} ${label}`,
       url: `${t.url}/v1/algo/bench/${name}/${v}`,
       headers,
-      noopSink,
+      ...extra,
     });
-    // "on*": Insights on, but the sink stores nothing. Its gap to "on" is the outbox write; its gap
-    // to "off" is execution's own share (building and handing over the record).
-    const groups: Case[][] = [
-      [algo('PyTrivial', '0.1.0', 'on'), algo('PyTrivial', '0.2.0', 'off'), algo('PyTrivial', '0.1.0', 'on*', true)],
-      [algo('JsTrivial', '0.1.0', 'on'), algo('JsTrivial', '0.2.0', 'off')],
-      [
-        { ...algo('PyTrivial', '0.1.0', `on @${LIGHT}`), connections: LIGHT },
-        { ...algo('PyTrivial', '0.2.0', `off @${LIGHT}`), connections: LIGHT },
-      ],
-    ];
+    const groups: Case[][] = [];
+    for (const name of ['PyTrivial', 'JsTrivial']) {
+      groups.push([algo(name, '0.1.0', 'on'), algo(name, '0.2.0', 'off'), algo(name, '0.1.0', 'peer', { peer: true })]);
+      groups.push([algo(name, '0.1.0', `on @${LIGHT}`, { connections: LIGHT }), algo(name, '0.2.0', `off @${LIGHT}`, { connections: LIGHT })]);
+    }
     const bareCase: Case = { name: 'bare express', url: bare.url, headers: { 'Content-Type': 'application/json' } };
     const all = [...groups.flat(), bareCase];
 
     const sink = t.beacon.insights.sink;
     const realAccept = sink.accept;
+    const attribution = attributionFor(t.testDb.db, () => (generatorPid === undefined ? [] : [generatorPid]));
     const measure = async (c: Case, duration: number) => {
-      if (c.noopSink) sink.accept = async () => undefined;
+      if (c.peer) sink.accept = (rec) => peer.accept(rec);
       try {
-        return await run(c, duration);
+        return await run(c, duration, attribution);
       } finally {
         sink.accept = realAccept;
       }
@@ -223,13 +237,21 @@ async function main(): Promise<void> {
       };
     };
     const bareRps = summary['bare express'].reqPerSec;
-    const comparisons = [
-      { label: 'PyTrivial on vs off', ...paired('PyTrivial on', 'PyTrivial off') },
-      { label: 'JsTrivial on vs off', ...paired('JsTrivial on', 'JsTrivial off') },
-      { label: 'PyTrivial on* vs off (execution share)', ...paired('PyTrivial on*', 'PyTrivial off') },
-      { label: 'PyTrivial on vs on* (outbox write)', ...paired('PyTrivial on', 'PyTrivial on*') },
-      { label: `PyTrivial on vs off, ${LIGHT} connections`, ...paired(`PyTrivial on @${LIGHT}`, `PyTrivial off @${LIGHT}`) },
-    ];
+    const comparisons = ['PyTrivial', 'JsTrivial'].flatMap((n) => [
+      { label: `${n} on vs off`, ...paired(`${n} on`, `${n} off`) },
+      { label: `${n} on vs off, ${LIGHT} connections`, ...paired(`${n} on @${LIGHT}`, `${n} off @${LIGHT}`) },
+      { label: `${n} on (durable) vs peer (fire-and-forget)`, ...paired(`${n} on`, `${n} peer`) },
+      { label: `${n} peer vs off`, ...paired(`${n} peer`, `${n} off`) },
+    ]);
+    // CPU each payload adds, by process: on minus off, per request (medians of per-round pairs).
+    const addedCpu = ['PyTrivial', 'JsTrivial'].flatMap((n) =>
+      [`${n} on`, `${n} peer`].map((c) => ({
+        label: `${c} - off`,
+        ...Object.fromEntries(
+          COMPONENTS.map((k) => [k, median(samples.get(c)!.map((x, i) => x.cpu[k] / x.requests - samples.get(`${n} off`)![i].cpu[k] / samples.get(`${n} off`)![i].requests))]),
+        ),
+      })),
+    );
     const stage = async (name: string) => (await t.beacon.metrics.insightsPayloads.get()).values.find((v) => v.labels.stage === name)?.value ?? 0;
     const accepted = await stage('accepted');
     // Counted by whichever process relays: the durable counter in the database covers both modes.
@@ -246,11 +268,16 @@ async function main(): Promise<void> {
     for (const c of comparisons) {
       console.log(`${c.label.padEnd(40)} ${c.throughputRatio.toFixed(3).padStart(8)}x ${c.addedP50Ms.toFixed(2).padStart(8)} ms ${c.addedP99Ms.toFixed(2).padStart(8)} ms`);
     }
-    console.log('\nCPU ms per request       beacon  workers postgres    kafka    total   (beacon includes the load generator)');
+    console.log('\nCPU ms per request       beacon  workers postgres    kafka    total   (by pid; the load generator is its own process)');
     for (const [name, s] of Object.entries(summary)) {
       const c = s.cpuMsPerRequest as Record<Component, number>;
       const cells = [...COMPONENTS.map((k) => c[k]), COMPONENTS.reduce((a, k) => a + c[k], 0)];
       console.log(`${name.padEnd(22)} ${cells.map((v) => v.toFixed(3).padStart(8)).join(' ')}`);
+    }
+    console.log('\nCPU ms added per payload  beacon  workers postgres    kafka    total   (median of per-round on - off)');
+    for (const row of addedCpu) {
+      const c = row as unknown as Record<Component, number>;
+      console.log(`${row.label.padEnd(22)} ${[...COMPONENTS.map((k) => c[k]), COMPONENTS.reduce((a, k) => a + c[k], 0)].map((v) => v.toFixed(3).padStart(8)).join(' ')}`);
     }
     console.log(`Insights payloads accepted into the outbox during the run: ${accepted}; delivered to Kafka by then: ${withRelay ? `${delivered} (relay ${relayMode})` : 'relay off (BENCH_RELAY=0)'}`);
 
@@ -258,7 +285,7 @@ async function main(): Promise<void> {
     await mkdir(path.dirname(out), { recursive: true });
     await writeFile(
       out,
-      `${JSON.stringify({ date: new Date().toISOString(), rounds, seconds, connections, workersPerVersion, cpus: os.cpus().length, summary, comparisons, relay: relayMode, insightsAccepted: accepted, insightsDelivered: delivered }, null, 2)}\n`,
+      `${JSON.stringify({ date: new Date().toISOString(), rounds, seconds, connections, workersPerVersion, cpus: os.cpus().length, summary, comparisons, addedCpu, relay: relayMode, loadAverage: os.loadavg(), insightsAccepted: accepted, insightsDelivered: delivered }, null, 2)}\n`,
     );
     console.log(`wrote ${path.relative(process.cwd(), out)}`);
   } finally {

@@ -1,12 +1,13 @@
 // Relay and outbox benchmark (numbers, not pass/fail; not part of npm test).
 //
-//   node --import tsx bench/relay.ts [rows=100000] [batch=<INSIGHTS_RELAY_BATCH_SIZE or 2000>]
+//   node --import tsx bench/relay.ts [payloads=100000] [batch=<INSIGHTS_RELAY_BATCH_SIZE or 2000>] [perRow=32]
 //
 // 1. Outbox write cost: sequential accept() latency (p50/p99) and throughput with 64 concurrent
 //    accept() callers, with the relay off (the write path alone).
-// 2. Relay drain: fills insights_outbox with `rows` payloads in one generate_series INSERT, then
-//    times the real relay draining it to the real broker (PLAINTEXT listener, fresh topic) and
-//    checks the topic's end offsets add up to the rows sent. Prints payloads/s and peak RSS.
+// 2. Relay drain: fills the outbox with `payloads` payloads in batch rows of `perRow` (what group
+//    commit stores under load), in one INSERT, then times the real relay draining it to the real
+//    broker (PLAINTEXT listener, fresh topic) and checks the topic's end offsets add up to the
+//    payloads sent. Prints payloads/s and peak RSS.
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { createApp } from '../src/app';
@@ -21,6 +22,8 @@ import { createTopic, deleteTopic, ensureKafka, plaintextClient } from '../test/
 const ADMIN_KEY = BENCH_ADMIN_KEY;
 const rows = Number(process.argv[2] ?? 100_000);
 const batch = process.argv[3] ?? process.env.INSIGHTS_RELAY_BATCH_SIZE ?? '2000';
+const perRow = Number(process.argv[4] ?? 32);
+const FIELD = (expr: string) => `int4send(octet_length(convert_to(${expr}, 'UTF8'))) || convert_to(${expr}, 'UTF8')`;
 
 const record = benchRecord;
 
@@ -38,7 +41,6 @@ async function main(): Promise<void> {
     BEACON_SECRET_KEY: '1'.repeat(64),
     INSIGHTS_RELAY_BATCH_SIZE: batch,
     INSIGHTS_RELAY_IDLE_MS: '50',
-    ...(process.env.INSIGHTS_RELAY_THREAD ? { INSIGHTS_RELAY_THREAD: process.env.INSIGHTS_RELAY_THREAD } : {}),
     ...(process.env.INSIGHTS_RELAY_LINGER_MS ? { INSIGHTS_RELAY_LINGER_MS: process.env.INSIGHTS_RELAY_LINGER_MS } : {}),
   });
   const beacon = createApp({ config, db: testDb.db, logger: createLogger(config.logLevel), baseUrl: () => 'http://127.0.0.1' });
@@ -79,23 +81,31 @@ async function main(): Promise<void> {
     console.log(`outbox write, ${concurrent} concurrent callers: ${fmt(total / cSecs)} payloads/s, accept() p50 ${fmt(pct(clat, 50), 2)} ms, p99 ${fmt(pct(clat, 99), 2)} ms`);
     rssSamples.push(process.memoryUsage().rss);
     console.log(`RSS while the backlog grew 0 -> ${fmt(total)}: ${rssSamples.map((r) => fmt(r / 1024 / 1024)).join(' -> ')} MB`);
-    await testDb.db.raw('TRUNCATE insights_outbox');
+    await testDb.db.raw('TRUNCATE insights_outbox_batch');
 
     // --- 2. relay drain ---
     const f0 = performance.now();
+    // Batch rows as the sink writes them (src/insights/outbox-records.ts), built in SQL.
     await testDb.db.raw(
-      `INSERT INTO insights_outbox (request_id, message_key, ce_source, event_time, payload)
-       SELECT 'req-' || gen_random_uuid(), 'bench/algo' || (g % 10), '/algorithms/bench/algo' || (g % 10) || '/1.0.0',
-              to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-              json_build_object('risk_score', 0.2, 'approved', true, 'cats_detected', g % 7,
-                'request_id', 'req-' || gen_random_uuid(), 'session_id', 'rses-' || gen_random_uuid(),
-                'time', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'duration_milliseconds', 8 + g % 50,
-                'algorithm_owner', 'bench', 'algorithm_name', 'algo' || (g % 10), 'algorithm_version', '1.0.0')::text
-         FROM generate_series(1, ?) AS g`,
-      [rows],
+      `WITH p AS (
+         SELECT g, (g - 1) / ? AS chunk, 'req-' || gen_random_uuid() AS rid, 'bench/algo' || (g % 10) AS k,
+                '/algorithms/bench/algo' || (g % 10) || '/1.0.0' AS src, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS t
+           FROM generate_series(1, ?) AS g),
+       v AS (
+         SELECT p.*, json_build_object('risk_score', 0.2, 'approved', true, 'cats_detected', g % 7,
+                  'request_id', rid, 'session_id', 'rses-' || gen_random_uuid(), 'time', t, 'duration_milliseconds', 8 + g % 50,
+                  'algorithm_owner', 'bench', 'algorithm_name', 'algo' || (g % 10), 'algorithm_version', '1.0.0')::text AS payload
+           FROM p),
+       chunks AS (
+         SELECT chunk, count(*)::int AS n,
+                string_agg(${FIELD('rid')} || ${FIELD('k')} || ${FIELD('src')} || ${FIELD('t')} || ${FIELD('payload')}, ''::bytea ORDER BY g) AS records
+           FROM v GROUP BY chunk)
+       INSERT INTO insights_outbox_batch (payloads, seq_end, records)
+       SELECT n, (SELECT max(nextval('insights_payload_seq')) FROM generate_series(1, chunks.n)), records FROM chunks ORDER BY chunk`,
+      [perRow, rows],
     );
-    await testDb.db.raw('VACUUM ANALYZE insights_outbox');
-    console.log(`filled outbox with ${fmt(rows)} rows in ${fmt((performance.now() - f0) / 1000, 1)} s (batch size ${batch})`);
+    await testDb.db.raw('VACUUM ANALYZE insights_outbox_batch');
+    console.log(`filled outbox with ${fmt(rows)} payloads (${perRow} per row) in ${fmt((performance.now() - f0) / 1000, 1)} s (batch size ${batch})`);
 
     const request = supertest(beacon.app);
     await request
@@ -107,7 +117,7 @@ async function main(): Promise<void> {
     const d0 = performance.now();
     beacon.insights.start();
     // Poll with a cheap EXISTS so the measurement is the relay's work, not the status query's.
-    const pending = async () => (await testDb.db.raw('SELECT EXISTS (SELECT 1 FROM insights_outbox) AS e')).rows[0].e as boolean;
+    const pending = async () => (await testDb.db.raw('SELECT EXISTS (SELECT 1 FROM insights_outbox_batch) AS e')).rows[0].e as boolean;
     while (await pending()) await new Promise((r) => setTimeout(r, 20));
     const dSecs = (performance.now() - d0) / 1000;
     const status = await beacon.insights.status();

@@ -65,7 +65,7 @@ export function createApp(deps: AppDeps): Beacon {
   const execution = createExecutionModule({ db, config, logger, metrics, sink: insights.sink, baseUrl, authenticator, errors });
   let shuttingDown = false;
 
-  const health = { db, metrics, isShuttingDown: () => shuttingDown, sinkStatus: () => insights.status() };
+  const health = { db, metrics, isShuttingDown: () => shuttingDown, sinkStatus: () => insights.cachedStatus() };
   const isAdmin = async (req: express.Request) => {
     if (!req.header('authorization')) return false;
     const p = await authenticator.authenticate(req.header('authorization')).catch(() => undefined);

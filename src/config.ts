@@ -46,11 +46,10 @@ export interface Config {
     relayBatchSize: number;
     relayIdleMs: number;
     relayLingerMs: number;
-    relayThread: boolean;
+    compression: 'none' | 'gzip';
     maxBacklog: number;
     overflowPolicy: 'reject' | 'drop-oldest';
     spoolDir: string;
-    outboxSyncCommit: boolean;
   };
   /** Algorithms calling algorithms: how deep a chain may go and how many calls one call may make. */
   nestedCalls: { maxDepth: number; maxFanout: number };
@@ -103,11 +102,18 @@ const schema = Joi.object({
   INSIGHTS_RELAY_BATCH_SIZE: Joi.number().integer().min(1).max(50_000).default(2000),
   INSIGHTS_RELAY_IDLE_MS: Joi.number().integer().min(10).max(60_000).default(200),
   INSIGHTS_RELAY_LINGER_MS: Joi.number().integer().min(0).max(1_000).default(50),
-  INSIGHTS_RELAY_THREAD: Joi.boolean().truthy('1').falsy('0').default(false),
+  // Removed settings fail the start rather than being ignored: the relay thread measured no
+  // better (docs/benchmarks.md); the outbox always commits synchronously (durable by default).
+  INSIGHTS_RELAY_THREAD: Joi.any().forbidden().messages({
+    'any.unknown': 'INSIGHTS_RELAY_THREAD was removed: run relay replicas instead (INSIGHTS_RELAY_ENABLED=false on the API replicas, docs/operations.md)',
+  }),
+  INSIGHTS_COMPRESSION: Joi.string().valid('none', 'gzip').default('none'),
   INSIGHTS_MAX_BACKLOG: Joi.number().integer().min(1).default(10_000_000),
   INSIGHTS_OVERFLOW_POLICY: Joi.string().valid('reject', 'drop-oldest').default('reject'),
   INSIGHTS_SPOOL_DIR: Joi.string().default('.data/insights-spool'),
-  INSIGHTS_OUTBOX_SYNC_COMMIT: Joi.boolean().truthy('1').falsy('0').default(false),
+  INSIGHTS_OUTBOX_SYNC_COMMIT: Joi.any().forbidden().messages({
+    'any.unknown': 'INSIGHTS_OUTBOX_SYNC_COMMIT was removed: the Insights outbox always commits synchronously (docs/insights.md)',
+  }),
   NESTED_CALL_MAX_DEPTH: Joi.number().integer().min(0).max(64).default(5),
   NESTED_CALL_MAX_FANOUT: Joi.number().integer().min(1).max(10_000).default(100),
   GIT_REPOS_DIR: Joi.string().default('.data/git'),
@@ -180,11 +186,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
       relayBatchSize: v.INSIGHTS_RELAY_BATCH_SIZE,
       relayIdleMs: v.INSIGHTS_RELAY_IDLE_MS,
       relayLingerMs: v.INSIGHTS_RELAY_LINGER_MS,
-      relayThread: v.INSIGHTS_RELAY_THREAD,
+      compression: v.INSIGHTS_COMPRESSION,
       maxBacklog: v.INSIGHTS_MAX_BACKLOG,
       overflowPolicy: v.INSIGHTS_OVERFLOW_POLICY,
       spoolDir: path.resolve(cwd, v.INSIGHTS_SPOOL_DIR),
-      outboxSyncCommit: v.INSIGHTS_OUTBOX_SYNC_COMMIT,
     },
     nestedCalls: { maxDepth: v.NESTED_CALL_MAX_DEPTH, maxFanout: v.NESTED_CALL_MAX_FANOUT },
     git: { reposDir: path.resolve(cwd, v.GIT_REPOS_DIR), maxRequestBytes: v.GIT_MAX_REQUEST_BYTES, timeoutMs: v.GIT_TIMEOUT_MS },

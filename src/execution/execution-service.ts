@@ -196,7 +196,7 @@ export class ExecutionService {
       name: target.name,
       version: target.version.semanticVersion ?? target.version.commitSha,
       metrics: outcome.metrics,
-      ...(parentRequestId === undefined ? {} : { parentRequestId }),
+      ...(parentRequestId === undefined ? {} : { extra: { parent_request_id: parentRequestId } }),
     };
     try {
       await this.deps.sink.accept(record);

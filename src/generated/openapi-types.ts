@@ -1487,12 +1487,22 @@ export interface components {
             /** @description Undelivered payloads; exact up to 100 */
             backlog: number;
             oldest_undelivered_age_seconds: number | null;
+            /** @description Why the oldest undelivered batch waits, stored with it in the outbox (so it survives restarts); null when it has not failed yet or the outbox is empty */
+            undelivered_last_error: null | {
+                reason: string;
+                message: string;
+                /** Format: date-time */
+                at: string;
+                attempts: number;
+            };
             /** @description Payloads acknowledged by Kafka (cluster-wide */
             delivered: number;
             /** @description Payload delivery attempts that failed; those payloads stay in the outbox and are retried */
             failed: number;
             /** @description Payloads removed or refused by the overflow policy */
             dropped: number;
+            /** @description Payloads the broker refused even on their own (too large); kept in insights_outbox_set_aside with the reason */
+            set_aside: number;
             /** @enum {string} */
             overflow_policy: "reject" | "drop-oldest";
             max_backlog: number;

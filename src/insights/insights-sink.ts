@@ -12,7 +12,11 @@ export interface InsightsRecord {
   name: string;
   version: string; // semantic version, or the build hash for an unpublished build
   metrics: Record<string, MetricValue>;
-  parentRequestId?: string; // set on a nested call: the request id of the call that made it
+  /**
+   * Optional further operational fields (e.g. `parent_request_id` of a nested call), written after
+   * the standard ones; a reported metric of the same name is left out, the operational field wins.
+   */
+  extra?: Readonly<Record<string, string | number>>;
 }
 
 export interface InsightsSink {

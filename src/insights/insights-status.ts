@@ -1,4 +1,4 @@
-import type { OverflowPolicy } from './outbox-store';
+import type { BacklogStats, Counters, OverflowPolicy } from './outbox-store';
 import type { RelayFailureReason, RelayState } from './relay';
 
 /** GET /v1/admin/insights-connection/status and the insights part of /readyz. */
@@ -12,10 +12,13 @@ export interface InsightsStatus {
   /** Undelivered payloads: exact up to 100,000, an upper bound above. Cluster-wide. */
   backlog: number;
   oldest_undelivered_age_seconds: number | null;
+  /** The last failure stored with the oldest undelivered batch (survives restarts). */
+  undelivered_last_error: { reason: string; message: string; at: string; attempts: number } | null;
   /** Cluster-wide, durable counters (survive restarts). */
   delivered: number;
   failed: number;
   dropped: number;
+  set_aside: number;
   overflow_policy: OverflowPolicy;
   max_backlog: number;
 }
@@ -24,8 +27,8 @@ export interface StatusSources {
   configured(): Promise<boolean>;
   relay(): RelayState;
   relayEnabled: boolean;
-  backlog(): Promise<{ size: number; oldestAgeSeconds: number | undefined }>;
-  counters(): Promise<{ delivered: number; failed: number; dropped: number }>;
+  backlog(): Promise<BacklogStats>;
+  counters(): Promise<Counters>;
   overflowPolicy: OverflowPolicy;
   maxBacklog: number;
 }
@@ -41,7 +44,13 @@ export async function readStatus(s: StatusSources): Promise<InsightsStatus> {
     last_error_at: relay.lastErrorAt?.toISOString() ?? null,
     backlog: backlog.size,
     oldest_undelivered_age_seconds: backlog.oldestAgeSeconds === undefined ? null : Math.round(backlog.oldestAgeSeconds * 10) / 10,
-    ...counters,
+    undelivered_last_error: backlog.oldestLastError
+      ? { ...backlog.oldestLastError, at: backlog.oldestLastError.at.toISOString() }
+      : null,
+    delivered: counters.delivered,
+    failed: counters.failed,
+    dropped: counters.dropped,
+    set_aside: counters.setAside,
     overflow_policy: s.overflowPolicy,
     max_backlog: s.maxBacklog,
   };

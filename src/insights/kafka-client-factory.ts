@@ -2,6 +2,7 @@ import { Kafka, type KafkaConfig, logLevel, type LogEntry, Partitioners, type Pr
 import type { Logger } from '../platform/logger';
 import { isSasl, type KafkaConnection } from './connection';
 import { classifyKafkaError, DeliveryError } from './kafka-errors';
+import { installRecordEncoder } from './kafka-record-encoder';
 
 // The one place that turns a stored connection into kafkajs objects. Only src/insights/kafka-*.ts
 // import kafkajs.
@@ -90,6 +91,7 @@ export class KafkaClientFactory {
 
   constructor(logger: Logger) {
     this.logCreator = pinoLogCreator(logger);
+    installRecordEncoder(); // before the first produce request loads kafkajs' encoder
   }
 
   kafka(conn: KafkaConnection, tuning: KafkaTuning = RELAY_TUNING): Kafka {

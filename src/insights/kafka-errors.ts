@@ -34,6 +34,8 @@ export class DeliveryError extends Error {
 export class PoisonPayloadError extends DeliveryError {
   constructor(
     readonly rowId: string,
+    /** Position of the payload in its outbox batch row. */
+    readonly index: number,
     readonly requestId: string,
     message: string,
   ) {

@@ -1,9 +1,8 @@
-import type { OutboxEntry } from './outbox-store';
-
 // The admin console's live look at the pipeline: the last N payloads the sink stored ("waiting")
 // or the relay sent to Kafka ("delivered"), newest first, in memory on this instance only. Bounded:
 // one ring of at most `capacity` entries, one entry per payload (delivery updates it in place), so
-// the tail never becomes a second copy of the stream.
+// the tail never becomes a second copy of the stream. Payloads are kept as the JSON text that was
+// stored or sent and parsed only when the tail is read, so feeding it costs the pipeline next to nothing.
 
 export type LiveTailState = 'waiting' | 'delivered';
 
@@ -22,14 +21,28 @@ export interface LiveTailEntry {
 
 export const LIVE_TAIL_CAPACITY = 200;
 
+/** A payload as the sink stored it or the relay sent it: its request id and its JSON text. */
+export interface TailPayload {
+  requestId: string;
+  payload: string;
+}
+
+interface Held {
+  seq: number;
+  state: LiveTailState;
+  at: string;
+  raw: string;
+  parsed?: Record<string, unknown>;
+}
+
 export class LiveTail {
-  private readonly entries = new Map<string, LiveTailEntry>(); // by request id, insertion order = age
+  private readonly entries = new Map<string, Held>(); // by request id, insertion order = age
   private seq = 0;
 
   constructor(private readonly capacity = LIVE_TAIL_CAPACITY) {}
 
   /** The sink committed these payloads to the outbox. */
-  waiting(entries: readonly OutboxEntry[]): void {
+  waiting(entries: readonly TailPayload[]): void {
     for (const e of entries) {
       if (this.entries.get(e.requestId)?.state === 'delivered') continue; // the relay was faster
       this.put(e, 'waiting');
@@ -37,7 +50,7 @@ export class LiveTail {
   }
 
   /** The relay sent these payloads and Kafka acknowledged them. */
-  delivered(entries: readonly OutboxEntry[]): void {
+  delivered(entries: readonly TailPayload[]): void {
     for (const e of entries) this.put(e, 'delivered');
   }
 
@@ -45,8 +58,9 @@ export class LiveTail {
   list(filter: { algorithm?: string; after?: number } = {}): { entries: LiveTailEntry[]; last_seq: number; capacity: number } {
     const wanted = filter.algorithm?.toLowerCase();
     const out: LiveTailEntry[] = [];
-    for (const e of this.entries.values()) {
-      if (filter.after !== undefined && e.seq <= filter.after) continue;
+    for (const [requestId, held] of this.entries) {
+      if (filter.after !== undefined && held.seq <= filter.after) continue;
+      const e = entryOf(requestId, held);
       if (wanted && e.algorithm.toLowerCase() !== wanted) continue;
       out.push(e);
     }
@@ -54,23 +68,28 @@ export class LiveTail {
     return { entries: out, last_seq: this.seq, capacity: this.capacity };
   }
 
-  private put(e: OutboxEntry, state: LiveTailState): void {
-    const payload = parsePayload(e.payload);
+  private put(e: TailPayload, state: LiveTailState): void {
     this.entries.delete(e.requestId); // re-inserted last: the newest change
-    this.entries.set(e.requestId, {
-      seq: ++this.seq,
-      state,
-      request_id: e.requestId,
-      algorithm: `${String(payload.algorithm_owner ?? '')}/${String(payload.algorithm_name ?? '')}`,
-      version: String(payload.algorithm_version ?? ''),
-      at: new Date().toISOString(),
-      payload,
-    });
+    this.entries.set(e.requestId, { seq: ++this.seq, state, at: new Date().toISOString(), raw: e.payload });
     while (this.entries.size > this.capacity) {
       const oldest = this.entries.keys().next().value as string;
       this.entries.delete(oldest);
     }
   }
+}
+
+function entryOf(requestId: string, held: Held): LiveTailEntry {
+  held.parsed ??= parsePayload(held.raw);
+  const payload = held.parsed;
+  return {
+    seq: held.seq,
+    state: held.state,
+    request_id: requestId,
+    algorithm: `${String(payload.algorithm_owner ?? '')}/${String(payload.algorithm_name ?? '')}`,
+    version: String(payload.algorithm_version ?? ''),
+    at: held.at,
+    payload,
+  };
 }
 
 function parsePayload(text: string): Record<string, unknown> {

@@ -4,9 +4,12 @@ import type { InsertResult, OutboxEntry, OverflowPolicy } from './outbox-store';
 import { buildPayload, ceSource, messageKey } from './payload';
 
 // The execution path's side of Insights: make the payload durable in PostgreSQL and return.
-// Group commit: while one INSERT is in flight, new payloads queue up and go out together in the
-// next one, so under load one statement (and one commit) carries many executions and costs each
-// a fraction of an insert; with no load a payload is written at once, no timer.
+// Group commit: payloads that arrive while a statement is being prepared or the INSERTs in flight
+// are busy queue up and go out together in the next one, so under load one statement (one row, one
+// synchronous commit) carries many executions and costs each a fraction of an insert; with no load
+// a payload is written at once, no timer. Up to MAX_IN_FLIGHT statements run at once: a commit
+// waits for its WAL flush (an fsync), and with a single statement in flight every caller would
+// queue behind the previous group's fsync; PostgreSQL lets concurrent commits share a flush.
 
 export interface OutboxSinkDeps {
   outbox: { insertBatch(entries: OutboxEntry[], maxBacklog: number, policy: OverflowPolicy): Promise<InsertResult> };
@@ -17,7 +20,7 @@ export interface OutboxSinkDeps {
   onDropped(count: number): void;
   /** Called after rows were committed (the relay can stop idling). */
   onStored?(): void;
-  /** Live-tail hook (issue 10): the entries just committed ('reject' keeps a batch's first ones, 'drop-oldest' its last). */
+  /** Live-tail hook (the console): the payloads each statement committed. */
   onStoredEntries?(entries: OutboxEntry[]): void;
   /** Where batches go while the database cannot take them (durable on local disk). */
   spool?: { append(entries: OutboxEntry[]): Promise<void> };
@@ -30,13 +33,16 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-// Bounds a statement's size (5 array parameters of this many elements) and its latency.
+// Bounds a statement's size (payloads per batch row) and its latency.
 const DEFAULT_MAX_BATCH = 1_000;
+// Statements in flight at once (each holds a pooled connection while it waits for its commit).
+export const MAX_IN_FLIGHT = 3;
 const DROP_LOG_INTERVAL_MS = 10_000;
 
 export class OutboxSink implements InsightsSink {
   private pending: Pending[] = [];
-  private flushing: Promise<void> | undefined;
+  private scheduled = false;
+  private readonly inFlight = new Set<Promise<void>>();
   private readonly dropLog: DropLog;
 
   constructor(private readonly deps: OutboxSinkDeps) {
@@ -58,44 +64,63 @@ export class OutboxSink implements InsightsSink {
     }
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ entry, resolve, reject });
-      this.flushing ??= this.drain();
+      this.schedule();
     });
   }
 
   /** Waits until everything accepted so far is written (or failed). */
   async flush(): Promise<void> {
-    while (this.flushing) await this.flushing;
+    while (this.scheduled || this.inFlight.size > 0) {
+      if (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+      else await new Promise((resolve) => setImmediate(resolve));
+    }
     this.dropLog.flush();
   }
 
-  private async drain(): Promise<void> {
-    // Let every accept() of the current tick join the first statement.
-    await new Promise((resolve) => setImmediate(resolve));
+  private schedule(): void {
+    if (this.scheduled || this.inFlight.size >= MAX_IN_FLIGHT) return;
+    this.scheduled = true;
+    // Let every accept() of the current tick join the statement.
+    setImmediate(() => {
+      this.scheduled = false;
+      this.startStatements();
+    });
+  }
+
+  private startStatements(): void {
     const max = this.deps.maxBatch ?? DEFAULT_MAX_BATCH;
-    while (this.pending.length > 0) {
+    while (this.pending.length > 0 && this.inFlight.size < MAX_IN_FLIGHT) {
       const batch = this.pending.splice(0, max);
-      try {
-        const r = await this.deps.outbox.insertBatch(
-          batch.map((p) => p.entry),
-          this.deps.maxBacklog,
-          this.deps.overflowPolicy,
-        );
-        if (r.inserted > 0) this.deps.onAccepted(r.inserted);
-        if (r.dropped > 0) {
-          this.deps.onDropped(r.dropped);
-          this.dropLog.add(r.dropped);
-        }
-        for (const p of batch) p.resolve();
-        if (r.inserted > 0 && this.deps.onStoredEntries) {
-          const kept = this.deps.overflowPolicy === 'reject' ? batch.slice(0, r.inserted) : batch.slice(batch.length - r.inserted);
-          this.deps.onStoredEntries(kept.map((p) => p.entry));
-        }
-        if (r.inserted > 0) this.deps.onStored?.();
-      } catch (err) {
-        await this.spoolOrReject(batch, err);
-      }
+      const p: Promise<void> = this.write(batch).finally(() => {
+        this.inFlight.delete(p);
+        if (this.pending.length > 0) this.schedule();
+      });
+      this.inFlight.add(p);
     }
-    this.flushing = undefined;
+  }
+
+  private async write(batch: Pending[]): Promise<void> {
+    try {
+      const r = await this.deps.outbox.insertBatch(
+        batch.map((p) => p.entry),
+        this.deps.maxBacklog,
+        this.deps.overflowPolicy,
+      );
+      if (r.inserted > 0) this.deps.onAccepted(r.inserted);
+      if (r.dropped > 0) {
+        this.deps.onDropped(r.dropped);
+        this.dropLog.add(r.dropped);
+      }
+      for (const p of batch) p.resolve();
+      if (r.inserted > 0 && this.deps.onStoredEntries) {
+        // 'reject' keeps the first `inserted` of the batch, 'drop-oldest' the last ones.
+        const kept = this.deps.overflowPolicy === 'reject' ? batch.slice(0, r.inserted) : batch.slice(batch.length - r.inserted);
+        this.deps.onStoredEntries(kept.map((p) => p.entry));
+      }
+      if (r.inserted > 0) this.deps.onStored?.();
+    } catch (err) {
+      await this.spoolOrReject(batch, err);
+    }
   }
 
   private async spoolOrReject(batch: Pending[], dbError: unknown): Promise<void> {

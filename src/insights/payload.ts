@@ -3,7 +3,7 @@ import type { InsightsRecord } from './insights-sink';
 export const CE_TYPE = 'com.algorithmia.insights.v1';
 export const CE_SPECVERSION = '1.0';
 
-const OPERATIONAL = new Set(['request_id', 'session_id', 'time', 'duration_milliseconds', 'algorithm_owner', 'algorithm_name', 'algorithm_version', 'parent_request_id']);
+const OPERATIONAL = new Set(['request_id', 'session_id', 'time', 'duration_milliseconds', 'algorithm_owner', 'algorithm_name', 'algorithm_version']);
 const NON_ASCII = /[\u007f-\uffff]/;
 const NON_ASCII_ALL = /[\u007f-\uffff]/g;
 
@@ -17,16 +17,20 @@ const NON_ASCII_ALL = /[\u007f-\uffff]/g;
  */
 export function buildPayload(r: InsightsRecord): string {
   let json = '{';
+  const extra = r.extra;
   for (const key of Object.keys(r.metrics)) {
     const value = r.metrics[key];
-    if (value !== undefined && !OPERATIONAL.has(key)) json += `${JSON.stringify(key)}:${JSON.stringify(value)},`;
+    if (value !== undefined && !OPERATIONAL.has(key) && !(extra && Object.hasOwn(extra, key))) json += `${JSON.stringify(key)}:${JSON.stringify(value)},`;
   }
   json +=
     `"request_id":${JSON.stringify(r.requestId)},"session_id":${JSON.stringify(r.sessionId)},` +
     `"time":${JSON.stringify(r.time.toISOString())},"duration_milliseconds":${JSON.stringify(Math.round(r.durationMs))},` +
     `"algorithm_owner":${JSON.stringify(r.owner)},"algorithm_name":${JSON.stringify(r.name)},` +
-    `"algorithm_version":${JSON.stringify(r.version)}` +
-    (r.parentRequestId === undefined ? '}' : `,"parent_request_id":${JSON.stringify(r.parentRequestId)}}`);
+    `"algorithm_version":${JSON.stringify(r.version)}`;
+  if (extra) {
+    for (const key of Object.keys(extra)) if (!OPERATIONAL.has(key)) json += `,${JSON.stringify(key)}:${JSON.stringify(extra[key])}`;
+  }
+  json += '}';
   return NON_ASCII.test(json) ? json.replace(NON_ASCII_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
 }
 

@@ -2,41 +2,51 @@ import type { Logger } from '../platform/logger';
 import { Backoff } from './backoff';
 import { type KafkaConnection, SecretUnreadableError } from './connection';
 import { DeliveryError, type FailureReason, PoisonPayloadError } from './kafka-errors';
-import type { ClaimedEntry, RelayTx } from './outbox-store';
+import type { OutboxMessage } from './outbox-records';
+import type { ClaimedBatch, RelayTx } from './outbox-store';
+import { ProducerLifecycle, type RelayProducer } from './relay-producer';
+import { runSession } from './relay-session';
 
-// The relay moves the outbox to Kafka: claim the oldest rows, send them in one produce request,
-// delete them, commit; on any failure roll back (the rows stay), back off, rebuild the producer and
-// try again. It runs until stop() and never lets an error escape: telemetry must not crash Beacon.
+// The relay loop moves the outbox to Kafka: one batch session at a time (relay-session.ts) under
+// the cluster-wide relay lock; on any failure the session rolls back (the rows stay, with the
+// reason stored on them), the loop backs off, the producer is rebuilt (relay-producer.ts) and it
+// tries again. It runs until stop() and never lets an error escape: telemetry must not crash Beacon.
 
 /** pg_try_advisory_xact_lock key shared by every Beacon on a database ("beacon-insights-relay"). */
 export const RELAY_LOCK_KEY = 0x6265_6163;
 
-/** What the relay needs from a producer: send one batch, in order, or throw a DeliveryError. */
-export interface RelayProducer {
-  send(topic: string, rows: ClaimedEntry[]): Promise<void>;
-  disconnect(): Promise<void>;
-}
+export type { RelayProducer } from './relay-producer';
 
 export interface ActiveConnection {
   fingerprint: string;
   connection: KafkaConnection;
 }
 
+/** One payload the broker acknowledged, for live tails (the console): the exact value bytes as text. */
+export interface DeliveredPayload {
+  key: string;
+  value: string;
+  requestId?: string;
+}
+
 export interface RelayDeps {
   outbox: {
     inRelayTransaction<T>(lockKey: number, work: (tx: RelayTx) => Promise<T>): Promise<{ locked: true } | { locked: false; value: T }>;
-    recordFailedAttempt(ids: string[]): Promise<void>;
-    dropPoison(id: string): Promise<boolean>;
+    recordFailedAttempt(ids: string[], payloads: number, error: { reason: string; message: string }): Promise<void>;
+    setAside(rowId: string, index: number, reason: string, message: string): Promise<boolean>;
   };
   /** The configured connection, read on every loop; throws when its secret cannot be read. */
   connection(): Promise<ActiveConnection | undefined>;
   createProducer(conn: KafkaConnection): Promise<RelayProducer>;
-  onDelivered(count: number): void;
-  onFailed(count: number): void;
-  onDropped(count: number): void;
-  /** Live-tail hook (issue 10): each batch Kafka acknowledged, right after its send. */
-  onDeliveredPayloads?(rows: ClaimedEntry[]): void;
+  countDelivered(count: number): void;
+  countFailed(count: number): void;
+  countSetAside(count: number): void;
+  /** Called after the broker acknowledged a batch (before its delete commits; a crash may send it again). */
+  onDelivered?(payloads: DeliveredPayload[]): void;
+  /** False while nobody listens: the payloads are then not turned into strings at all. */
+  deliveredWanted?(): boolean;
   logger: Logger;
+  /** Payloads per produce request. */
   batchSize: number;
   idleMs: number;
   /**
@@ -56,9 +66,7 @@ export interface RelayState {
   lastErrorAt: Date | undefined;
 }
 
-// A relay transaction covers at most this many batches or milliseconds before it commits.
-export const SESSION_MAX_BATCHES = 20;
-export const SESSION_MAX_MS = 1_000;
+export { SESSION_MAX_BATCHES, SESSION_MAX_MS } from './relay-session';
 
 // While failing, one warn line per this many milliseconds (plus the first one), not per attempt.
 const ERROR_LOG_INTERVAL_MS = 30_000;
@@ -67,8 +75,7 @@ export class Relay {
   private readonly backoff: Backoff;
   private loop: Promise<void> | undefined;
   private stopping = false;
-  private producer: RelayProducer | undefined;
-  private fingerprint: string | undefined;
+  private readonly producers: ProducerLifecycle;
   private connected = false;
   private lastError: RelayState['lastError'];
   private lastErrorAt: Date | undefined;
@@ -79,6 +86,7 @@ export class Relay {
 
   constructor(private readonly deps: RelayDeps) {
     this.backoff = deps.backoff ?? new Backoff();
+    this.producers = new ProducerLifecycle((conn) => deps.createProducer(conn));
   }
 
   start(): void {
@@ -119,7 +127,7 @@ export class Relay {
         delay = await this.step();
       } catch (err) {
         if (err instanceof ConnectionChanged) delay = { ms: 0, idle: false };
-        else if (err instanceof PoisonPayloadError) delay = await this.dropPoison(err);
+        else if (err instanceof PoisonPayloadError) delay = await this.setAside(err);
         else delay = { ms: await this.onFailure(err).catch(() => 1_000), idle: false };
       }
       // Rows announced during the step would otherwise wait for the whole idle interval.
@@ -133,91 +141,60 @@ export class Relay {
   private async step(): Promise<{ ms: number; idle: boolean }> {
     const idle = { ms: this.deps.idleMs, idle: true };
     const active = await this.deps.connection();
-    if (!active) {
-      if (this.fingerprint !== undefined) await this.switchTo(undefined);
-      return idle;
-    }
-    if (active.fingerprint !== this.fingerprint) await this.switchTo(active.fingerprint);
-    let attempted: string[] = [];
+    if (await this.producers.switchTo(active?.fingerprint)) this.resetErrors();
+    if (!active) return idle;
+    let attempted: ClaimedBatch[] = [];
     let result: { locked: true } | { locked: false; value: number };
     try {
-      result = await this.deps.outbox.inRelayTransaction(RELAY_LOCK_KEY, (tx) =>
-        this.session(tx, active, (ids) => {
-          attempted = ids;
-        }),
-      );
+      result = await this.deps.outbox.inRelayTransaction(RELAY_LOCK_KEY, (tx) => this.session(tx, active, (rows) => (attempted = rows)));
     } catch (err) {
-      if (attempted.length > 0 && err instanceof DeliveryError) {
-        this.deps.onFailed(attempted.length);
-        await this.deps.outbox.recordFailedAttempt(attempted).catch(() => undefined);
+      if (attempted.length > 0 && err instanceof DeliveryError && !(err instanceof PoisonPayloadError)) {
+        const payloads = attempted.reduce((n, r) => n + r.messages.length, 0);
+        this.deps.countFailed(payloads);
+        await this.deps.outbox
+          .recordFailedAttempt(attempted.map((r) => r.id), payloads, { reason: err.reason, message: err.message })
+          .catch(() => undefined);
       }
       throw err;
     }
     if (result.locked || result.value === 0) {
       // Nothing to send: connect anyway, so the status tells whether the broker is reachable.
-      await this.ensureProducer(active.connection);
+      await this.producers.get(active.connection);
       this.succeeded();
       return idle;
     }
-    this.deps.onDelivered(result.value);
+    this.deps.countDelivered(result.value);
     this.succeeded();
-    // A short last batch means the outbox was empty a moment ago: wait for new rows (announced,
+    // A short last claim means the outbox was empty a moment ago: wait for new rows (announced,
     // see notifyNewRows) instead of claiming again at once.
     return result.value < this.deps.batchSize ? idle : { ms: 0, idle: true };
   }
 
-  /**
-   * Sends batches in one transaction, oldest first, one produce request per batch, and overlaps
-   * the database with Kafka: the next batch is claimed and the previous one deleted while the
-   * current one is encoded and acknowledged. Sends stay strictly sequential (per-key order).
-   * The transaction ends after a short batch, SESSION_MAX_BATCHES or SESSION_MAX_MS, so deletes
-   * are committed promptly; a failure rolls it all back and the batches it had already sent are
-   * sent again later (duplicates, never losses; consumers dedupe on ce_id).
-   */
-  private async session(tx: RelayTx, active: ActiveConnection, attempting: (ids: string[]) => void): Promise<number> {
-    const { batchSize } = this.deps;
-    const { topic } = active.connection;
-    const started = Date.now();
-    const pending: Promise<unknown>[] = [];
-    let delivered = 0;
-    let batches = 0;
-    try {
-      let rows = await tx.claim(batchSize);
-      if (rows.length === 0) return 0;
-      // Connecting is part of the first batch's attempt: if the broker refuses us, these payloads
-      // count as failed (and stay).
-      attempting(rows.map((r) => r.id));
-      const producer = await this.ensureProducer(active.connection);
-      while (rows.length > 0) {
-        batches += 1;
-        const more = rows.length === batchSize && batches < SESSION_MAX_BATCHES && Date.now() - started < SESSION_MAX_MS && !this.stopping;
-        const next = observed(more ? tx.claim(batchSize, rows[rows.length - 1].id) : Promise.resolve([]));
-        pending.push(next);
-        const ids = rows.map((r) => r.id);
-        attempting(ids);
-        await producer.send(topic, rows);
-        this.deps.onDeliveredPayloads?.(rows);
-        pending.push(observed(tx.markDelivered(ids)));
-        delivered += rows.length;
-        rows = await next;
-      }
-      await Promise.all(pending);
-      // A connection replaced while this transaction ran: roll back, so that everything accepted
-      // after the change goes to the new destination (the old one may get a copy).
-      if (delivered > 0 && (await this.deps.connection())?.fingerprint !== active.fingerprint) throw new ConnectionChanged();
-    } catch (err) {
-      // Let queued statements settle before the rollback is issued behind them.
-      await Promise.allSettled(pending);
-      throw err;
-    }
+  private async session(tx: RelayTx, active: ActiveConnection, attempting: (rows: ClaimedBatch[]) => void): Promise<number> {
+    const delivered = await runSession({
+      tx,
+      topic: active.connection.topic,
+      batchSize: this.deps.batchSize,
+      producer: () => this.producers.get(active.connection),
+      attempting,
+      stopping: () => this.stopping,
+      acknowledged: (messages) => this.tell(messages),
+    });
+    // A connection replaced while this transaction ran: roll back, so that everything accepted
+    // after the change goes to the new destination (the old one may get a copy).
+    if (delivered > 0 && (await this.deps.connection())?.fingerprint !== active.fingerprint) throw new ConnectionChanged();
     return delivered;
   }
 
-  private async ensureProducer(conn: KafkaConnection): Promise<RelayProducer> {
-    // `connected` is set by succeeded(): a producer that connected while the last attempt's error
-    // still stands proves nothing until its send (or an idle connect) goes through.
-    this.producer ??= await this.deps.createProducer(conn);
-    return this.producer;
+  /** The live-tail hook: never allowed to break delivery. */
+  private tell(messages: OutboxMessage[]): void {
+    const hook = this.deps.onDelivered;
+    if (!hook || this.deps.deliveredWanted?.() === false) return;
+    try {
+      hook(messages.map((m) => ({ key: m.key.toString('utf8'), value: m.value.toString('utf8'), requestId: m.requestId.toString('utf8') })));
+    } catch (err) {
+      this.deps.logger.warn({ err: (err as Error).message }, 'insights onDelivered listener failed');
+    }
   }
 
   private succeeded(): void {
@@ -230,9 +207,8 @@ export class Relay {
     this.lastErrorAt = undefined;
   }
 
-  private async switchTo(fingerprint: string | undefined): Promise<void> {
-    await this.dropProducer();
-    this.fingerprint = fingerprint;
+  private resetErrors(): void {
+    this.connected = false;
     this.backoff.reset();
     this.lastError = undefined;
     this.lastErrorAt = undefined;
@@ -245,7 +221,7 @@ export class Relay {
     this.connected = false;
     // A producer that failed once is not trusted again: kafkajs may hold stale sequence numbers or
     // a half-dead socket. The next attempt builds a fresh one.
-    if (err instanceof DeliveryError) await this.dropProducer();
+    if (err instanceof DeliveryError) await this.producers.drop();
     const delay = this.backoff.next();
     const now = Date.now();
     if (this.backoff.consecutiveFailures === 1 || now - this.lastErrorLoggedAt >= ERROR_LOG_INTERVAL_MS) {
@@ -259,14 +235,15 @@ export class Relay {
   }
 
   /**
-   * A payload the broker refuses even alone would block every later one forever: it is removed
-   * and counted as dropped, loudly. (Payloads are bounded to ~25 KiB of metrics, so this takes a
-   * topic configured with a tiny max.message.bytes.)
+   * A payload the broker refuses even alone would block every later one forever: it is set aside
+   * (insights_outbox_set_aside, with the reason), counted, and logged at error; the rest of its
+   * batch goes on. (Payloads are bounded to ~25 KiB of metrics, so this takes a topic configured
+   * with a tiny max.message.bytes.)
    */
-  private async dropPoison(err: PoisonPayloadError): Promise<{ ms: number; idle: boolean }> {
+  private async setAside(err: PoisonPayloadError): Promise<{ ms: number; idle: boolean }> {
     try {
-      if (await this.deps.outbox.dropPoison(err.rowId)) this.deps.onDropped(1);
-      this.deps.logger.error({ requestId: err.requestId }, `insights payload dropped: ${err.message}`);
+      if (await this.deps.outbox.setAside(err.rowId, err.index, err.reason, err.message)) this.deps.countSetAside(1);
+      this.deps.logger.error({ requestId: err.requestId }, `insights payload set aside: ${err.message}`);
       return { ms: 0, idle: false };
     } catch (dbErr) {
       return { ms: await this.onFailure(dbErr).catch(() => 1_000), idle: false };
@@ -274,10 +251,8 @@ export class Relay {
   }
 
   private async dropProducer(): Promise<void> {
-    const p = this.producer;
-    this.producer = undefined;
     this.connected = false;
-    if (p) await p.disconnect().catch(() => undefined);
+    await this.producers.drop();
   }
 
   private sleep(ms: number, idle: boolean): Promise<void> {
@@ -316,10 +291,4 @@ interface Sleeper {
   idle: boolean;
   wake(): void;
   wakeWithin(ms: number): void;
-}
-
-/** Marks a promise as handled now (it is awaited later), so a rejection while we wait elsewhere is not "unhandled". */
-function observed<T>(p: Promise<T>): Promise<T> {
-  p.catch(() => undefined);
-  return p;
 }

@@ -12,35 +12,6 @@ export function createDb(connectionString: string, poolMax = 10): Db {
   });
 }
 
-/** The connection string a Db was created with (createDb), e.g. for a worker thread's own pool. */
-export function connectionStringOf(db: Db): string {
-  const connection = (db.client.config as Knex.Config).connection;
-  if (typeof connection === 'string') return connection;
-  const cs = (connection as { connectionString?: unknown } | undefined)?.connectionString;
-  if (typeof cs !== 'string') throw new Error('this database handle was not created from a connection string');
-  return cs;
-}
-
-/**
- * A small second pool on the same database whose sessions commit asynchronously: a commit returns
- * before its WAL reaches disk (PostgreSQL's synchronous_commit=off). A crash of PostgreSQL itself
- * (not of Beacon, and not a clean restart) can lose the last few hundred milliseconds of such
- * commits; nothing is ever corrupted. Used only where that trade is documented (the Insights outbox).
- */
-export function createAsyncCommitPool(db: Db, poolMax = 2): Db {
-  const base = db.client.config as Knex.Config;
-  return knexFactory({
-    ...base,
-    pool: {
-      min: 0,
-      max: poolMax,
-      afterCreate: (conn: { query(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) => {
-        conn.query('SET synchronous_commit TO off', (err) => done(err, conn));
-      },
-    },
-  });
-}
-
 // Works from src/ (tsx, .ts migrations) and from dist/ (compiled .js migrations).
 const compiled = __filename.endsWith('.js');
 export const migrationConfig: Knex.MigratorConfig = {
@@ -49,9 +20,24 @@ export const migrationConfig: Knex.MigratorConfig = {
   tableName: 'knex_migrations',
 };
 
-/** Readiness: one round trip to the database. */
-export async function pingDatabase(db: Db): Promise<void> {
-  await db.raw('select 1');
+/**
+ * Readiness: one round trip to the database, bounded in time: waiting for a pooled connection and
+ * the statement together take at most `timeoutMs` (a saturated pool or a hung server makes the
+ * probe fail fast instead of hanging the prober).
+ */
+export async function pingDatabase(db: Db, timeoutMs = 300): Promise<void> {
+  await withTimeout(db.raw('select 1').timeout(timeoutMs), timeoutMs, 'database ping');
+}
+
+/** Rejects after `ms` if `p` has not settled (p keeps running; its outcome is ignored). */
+export function withTimeout<T>(p: PromiseLike<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  const run = Promise.resolve(p);
+  run.catch(() => undefined);
+  return Promise.race([run, late]).finally(() => clearTimeout(timer));
 }
 
 export async function migrateLatest(db: Db): Promise<void> {

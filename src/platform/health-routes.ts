@@ -3,7 +3,7 @@
 // error, /metrics with algorithm names) needs a PlatformAdminKey, or is served on the separate,
 // loopback-only metrics listener (METRICS_PORT/METRICS_HOST) where no key is asked.
 import type { Request } from 'express';
-import { type Db, pingDatabase } from './db';
+import { type Db, pingDatabase, withTimeout } from './db';
 import type { Metrics } from './metrics';
 import { route, type RouteDef } from './routes';
 
@@ -16,13 +16,16 @@ export interface HealthDeps {
   isAdmin: (req: Request) => Promise<boolean>;
 }
 
+// /readyz answers within about this bound whatever the database does (pool acquire + statement).
+const READY_CHECK_MS = 300;
+
 /** The readiness answer; the detail only for those who may see it. */
 export async function readiness(d: Omit<HealthDeps, 'isAdmin'>, detail: boolean): Promise<{ status: number; body: Record<string, unknown> }> {
   const checks: Record<string, string> = {};
   let ready = !d.isShuttingDown();
   checks.shutdown = ready ? 'no' : 'in progress';
   try {
-    await pingDatabase(d.db);
+    await pingDatabase(d.db, READY_CHECK_MS);
     checks.database = 'ok';
   } catch {
     checks.database = 'unreachable';
@@ -32,7 +35,7 @@ export async function readiness(d: Omit<HealthDeps, 'isAdmin'>, detail: boolean)
   if (!detail) return { status: ready ? 200 : 503, body: { status } };
   let insights: unknown;
   try {
-    insights = await d.sinkStatus();
+    insights = await withTimeout(Promise.resolve(d.sinkStatus()), READY_CHECK_MS, 'insights status');
   } catch {
     insights = { error: 'status unavailable' };
   }

@@ -20,7 +20,7 @@ export function createMetrics() {
   });
   const insightsPayloads = new client.Counter({
     name: 'beacon_insights_payloads_total',
-    help: 'Insights payloads by stage: accepted (durable in the outbox), delivered (acked by Kafka), failed (a delivery attempt failed), dropped (overflow policy)',
+    help: 'Insights payloads by stage: accepted (durable in the outbox), delivered (acked by Kafka), failed (a delivery attempt failed), dropped (overflow policy), set_aside (refused by the broker even alone)',
     labelNames: ['stage'],
     registers: [registry],
   });

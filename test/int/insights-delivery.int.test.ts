@@ -71,10 +71,10 @@ describe('every listener type', () => {
   }
 });
 
-test('two Beacons on one database deliver every payload exactly once (one relay in its thread, one in-process)', async () => {
+test('two Beacons on one database deliver every payload exactly once (two relays, one lock)', async () => {
   const topic = await freshTopic('two-relays');
   const t = await startTestApp();
-  const other = beaconOn(t.testDb.db, { INSIGHTS_RELAY_THREAD: '1', INSIGHTS_SPOOL_DIR: t.config.insights.spoolDir + '-other' });
+  const other = beaconOn(t.testDb.db, { INSIGHTS_SPOOL_DIR: t.config.insights.spoolDir + '-other' });
   try {
     const posted = await t.request.post('/v1/admin/insights-connection').set(admin).send(connectionFor(info, 'scram-512', topic, ca));
     assert.equal(posted.status, 200);

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app';
 import { consumeAll, deleteTopic, ensureKafka, type KafkaInfo } from '../support/kafka';
-import { admin, connectionFor, freshTopic as newTopic, record, status, waitFor, waitForDrain } from '../support/insights-helpers';
+import { admin, connectionFor, freshTopic as newTopic, record, status, storedIds as storedInOutbox, waitFor, waitForDrain } from '../support/insights-helpers';
 
 let info: KafkaInfo;
 let ca: string;
@@ -14,7 +14,7 @@ const topics: string[] = [];
 
 const freshTopic = (label: string) => newTopic(info, label, topics);
 
-const storedIds = async (t: TestApp) => (await t.testDb.db('insights_outbox').orderBy('id').pluck('request_id')) as string[];
+const storedIds = (t: TestApp) => storedInOutbox(t.testDb.db);
 
 async function payloadMetric(t: TestApp, stage: string): Promise<number> {
   const text = (await t.request.get('/metrics').set('Authorization', `Simple ${ADMIN_KEY}`)).text;

@@ -9,6 +9,7 @@ import addFormats from 'ajv-formats';
 import { createApp, type Beacon } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import type { InsightsRecord } from '../../src/insights/insights-sink';
+import { decodeRecords } from '../../src/insights/outbox-records';
 import type { Db } from '../../src/platform/db';
 import { createLogger } from '../../src/platform/logger';
 import { ADMIN_KEY, type TestApp } from './app';
@@ -123,4 +124,10 @@ export async function topicSize(info: KafkaInfo, topic: string): Promise<number>
   } finally {
     await client.disconnect();
   }
+}
+
+/** Request ids of the undelivered payloads in the outbox, oldest first (decoded from the batch rows). */
+export async function storedIds(db: Db): Promise<string[]> {
+  const rows: Array<{ id: string; records: Buffer }> = await db('insights_outbox_batch').orderBy('id').select('id', 'records');
+  return rows.flatMap((r) => decodeRecords(r.id, r.records).map((m) => m.requestId.toString()));
 }

@@ -90,13 +90,13 @@ export function plaintextClient(info: KafkaInfo, clientId = 'beacon-test'): Kafk
   return new Kafka({ clientId, brokers: [info.plaintext], logLevel: logLevel.NOTHING });
 }
 
-export async function createTopic(info: KafkaInfo, name: string, partitions = 1): Promise<void> {
+export async function createTopic(info: KafkaInfo, name: string, partitions = 1, config: Record<string, string> = {}): Promise<void> {
   const admin = plaintextClient(info, 'beacon-test-admin').admin();
   await admin.connect();
   try {
     // Resolves false when the topic already exists; both outcomes leave the topic in place.
     await admin.createTopics({
-      topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1 }],
+      topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1, configEntries: Object.entries(config).map(([n, value]) => ({ name: n, value })) }],
       waitForLeaders: true,
     });
   } finally {

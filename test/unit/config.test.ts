@@ -36,3 +36,11 @@ test('JWT settings: a secret selects HS256, a public key RS256, both at once is 
   assert.deepEqual(loadConfig({ JWT_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----' }).jwt?.algorithms, ['RS256']);
   assert.throws(() => loadConfig({ JWT_SECRET: 'x'.repeat(16), JWT_PUBLIC_KEY: 'k' }), /not both/);
 });
+
+test('removed Insights settings stop the start instead of being ignored', () => {
+  assert.throws(() => loadConfig({ INSIGHTS_OUTBOX_SYNC_COMMIT: 'false' }), /INSIGHTS_OUTBOX_SYNC_COMMIT was removed: the Insights outbox always commits synchronously/);
+  assert.throws(() => loadConfig({ INSIGHTS_RELAY_THREAD: 'true' }), /INSIGHTS_RELAY_THREAD was removed/);
+  assert.equal(loadConfig({}).insights.compression, 'none');
+  assert.equal(loadConfig({ INSIGHTS_COMPRESSION: 'gzip' }).insights.compression, 'gzip');
+  assert.throws(() => loadConfig({ INSIGHTS_COMPRESSION: 'lz4' }), /INSIGHTS_COMPRESSION/);
+});

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { kafkaConfig, pinoLogCreator, RELAY_TUNING } from '../../src/insights/kafka-client-factory';
 import { classifyKafkaError, PoisonPayloadError } from '../../src/insights/kafka-errors';
-import { ChunkingProducer } from '../../src/insights/kafka-relay-producer';
-import type { ClaimedEntry } from '../../src/insights/outbox-store';
+import { ChunkingProducer, kafkaMessage } from '../../src/insights/kafka-relay-producer';
+import { decodeRecords, encodeRecords, type OutboxMessage } from '../../src/insights/outbox-records';
 import pino from 'pino';
 
 const named = (name: string, message: string, extra: Record<string, unknown> = {}) => Object.assign(new Error(message), { name, ...extra });
@@ -70,13 +70,9 @@ test('kafkajs log lines go to pino at warn and never carry the SASL password', (
   assert.ok(!lines.join('').includes('hunter2'));
 });
 
-const entry = (id: number, payloadBytes: number): ClaimedEntry => ({
+const entry = (id: number, payloadBytes: number): OutboxMessage & { id: string } => ({
+  ...decodeRecords(String(id), encodeRecords([{ requestId: `req-${id}`, messageKey: 'o/n', ceSource: '/algorithms/o/n/1.0.0', eventTime: '2026-01-01T00:00:00.000Z', payload: 'x'.repeat(payloadBytes) }]))[0],
   id: String(id),
-  requestId: `req-${id}`,
-  messageKey: 'o/n',
-  ceSource: '/algorithms/o/n/1.0.0',
-  eventTime: '2026-01-01T00:00:00.000Z',
-  payload: 'x'.repeat(payloadBytes),
 });
 
 function fakeProducer(maxBytes: number) {
@@ -84,10 +80,10 @@ function fakeProducer(maxBytes: number) {
   return {
     calls,
     producer: {
-      async send({ messages }: { messages: Array<{ value: string; headers: Record<string, string> }> }) {
+      async send({ messages }: { messages: Array<{ value: Buffer; headers: Record<string, Buffer> }> }) {
         const bytes = messages.reduce((s, m) => s + m.value.length + 200, 0);
         if (bytes > maxBytes) throw Object.assign(new Error('too large'), { name: 'KafkaJSProtocolError', type: 'MESSAGE_TOO_LARGE' });
-        calls.push(messages.map((m) => m.headers.ce_id));
+        calls.push(messages.map((m) => m.headers.ce_id.toString()));
         return [];
       },
       async disconnect() {},
@@ -101,12 +97,27 @@ test('a small batch goes out as one produce request with CloudEvents headers', a
   assert.deepEqual(fake.calls, [['req-1', 'req-2']]);
 });
 
+test('the message of a payload: the stored bytes and the six CloudEvents headers, in the documented order', () => {
+  const m = kafkaMessage(entry(7, 10));
+  assert.equal(m.key.toString(), 'o/n');
+  assert.equal(m.value.toString(), 'x'.repeat(10));
+  assert.deepEqual(Object.keys(m.headers), ['ce_specversion', 'ce_id', 'ce_type', 'ce_source', 'ce_time', 'content-type']);
+  assert.deepEqual(Object.fromEntries(Object.entries(m.headers).map(([k, v]) => [k, v.toString()])), {
+    ce_specversion: '1.0',
+    ce_id: 'req-7',
+    ce_type: 'com.algorithmia.insights.v1',
+    ce_source: '/algorithms/o/n/1.0.0',
+    ce_time: '2026-01-01T00:00:00.000Z',
+    'content-type': 'application/json',
+  });
+});
+
 test('a batch over the byte budget is cut into requests, in order', async () => {
   const fake = fakeProducer(10_000_000);
   const rows = Array.from({ length: 10 }, (_, i) => entry(i + 1, 1_000));
   await new ChunkingProducer(fake.producer as never, 3_500).send('t', rows);
   assert.ok(fake.calls.length > 1);
-  assert.deepEqual(fake.calls.flat(), rows.map((r) => r.requestId));
+  assert.deepEqual(fake.calls.flat(), rows.map((r) => r.requestId.toString()));
 });
 
 test('"too large" from the broker halves the budget until it fits; a lone oversized payload is poison', async () => {
@@ -114,6 +125,6 @@ test('"too large" from the broker halves the budget until it fits; a lone oversi
   const p = new ChunkingProducer(fake.producer as never, 1_000_000);
   const rows = Array.from({ length: 20 }, (_, i) => entry(i + 1, 1_000));
   await p.send('t', rows);
-  assert.deepEqual(fake.calls.flat(), rows.map((r) => r.requestId));
-  await assert.rejects(p.send('t', [entry(99, 10_000)]), (err: unknown) => err instanceof PoisonPayloadError && err.rowId === '99');
+  assert.deepEqual(fake.calls.flat(), rows.map((r) => r.requestId.toString()));
+  await assert.rejects(p.send('t', [entry(99, 10_000)]), (err: unknown) => err instanceof PoisonPayloadError && err.rowId === '99' && err.index === 0 && err.requestId === 'req-99');
 });

@@ -16,7 +16,7 @@ function reference(r: InsightsRecord): string {
     algorithm_owner: r.owner,
     algorithm_name: r.name,
     algorithm_version: r.version,
-    ...(r.parentRequestId === undefined ? {} : { parent_request_id: r.parentRequestId }),
+    ...r.extra,
   };
   return JSON.stringify(body).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
@@ -33,7 +33,7 @@ const recordArb = fc.record({
   owner: fc.string(),
   name: fc.fullUnicodeString(),
   version: fc.string(),
-  parentRequestId: fc.option(fc.string(), { nil: undefined }),
+  extra: fc.option(fc.record({ parent_request_id: fc.string() }), { nil: undefined }),
   metrics: fc.dictionary(metricKey.filter((k) => !OPERATIONAL.includes(k)), metricValue, { maxKeys: 25 }),
 });
 
@@ -55,4 +55,23 @@ test('integer-like metric names come first, as in a JavaScript object; the opera
     buildPayload(r),
     '{"2":true,"b":1,"a":0.5,"request_id":"req-1","session_id":"rses-1","time":"1970-01-01T00:00:00.000Z","duration_milliseconds":2,"algorithm_owner":"o","algorithm_name":"n","algorithm_version":"1.0.0"}',
   );
+});
+
+test('an optional extra operational field (parent_request_id of a nested call) is written after the standard ones and wins over a metric of that name', () => {
+  const r: InsightsRecord = {
+    requestId: 'req-1',
+    sessionId: 'rses-1',
+    time: new Date('2026-01-01T00:00:00.000Z'),
+    durationMs: 3,
+    owner: 'a',
+    name: 'b',
+    version: '1.0.0',
+    metrics: { score: 1, parent_request_id: 5 },
+    extra: { parent_request_id: 'req-0' },
+  };
+  assert.equal(
+    buildPayload(r),
+    '{"score":1,"request_id":"req-1","session_id":"rses-1","time":"2026-01-01T00:00:00.000Z","duration_milliseconds":3,"algorithm_owner":"a","algorithm_name":"b","algorithm_version":"1.0.0","parent_request_id":"req-0"}',
+  );
+  assert.equal(buildPayload({ ...r, extra: undefined }), reference({ ...r, extra: undefined }), 'without it, the bytes are as before');
 });

@@ -1,27 +1,39 @@
 // The relay's loop against a fake outbox and a fake producer: order, rollback on failure, back-off,
-// producer rebuilds, connection changes, poison payloads, stop().
+// producer rebuilds, connection changes, payloads set aside, the delivered hook, stop().
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pino from 'pino';
 import { Backoff } from '../../src/insights/backoff';
 import type { KafkaConnection } from '../../src/insights/connection';
 import { DeliveryError, PoisonPayloadError } from '../../src/insights/kafka-errors';
-import type { ClaimedEntry, RelayTx } from '../../src/insights/outbox-store';
-import { Relay, type RelayDeps, type RelayProducer } from '../../src/insights/relay';
+import type { OutboxMessage } from '../../src/insights/outbox-records';
+import type { ClaimedBatch, RelayTx } from '../../src/insights/outbox-store';
+import { type DeliveredPayload, Relay, type RelayDeps, type RelayProducer } from '../../src/insights/relay';
 
 const logger = pino({ level: 'silent' });
 const CONN: KafkaConnection = { connectionType: 'kafka_unauthenticated_plaintext', brokers: ['127.0.0.1:1'], topic: 't' };
 
-function row(id: number): ClaimedEntry {
-  return { id: String(id), requestId: `req-${id}`, messageKey: 'o/n', ceSource: '/algorithms/o/n/1.0.0', eventTime: '2026-01-01T00:00:00.000Z', payload: `{"n":${id}}` };
+function message(rowId: string, index: number, n: string): OutboxMessage {
+  const b = (s: string) => Buffer.from(s);
+  return { rowId, index, requestId: b(`req-${n}`), key: b('o/n'), ceSource: b('/algorithms/o/n/1.0.0'), eventTime: b('2026-01-01T00:00:00.000Z'), value: b(`{"n":${n}}`) };
 }
+
+/** A batch row holding `payloads` payloads (named <id> when alone, <id>.<i> otherwise). */
+function row(id: number, payloads = 1): ClaimedBatch {
+  const rowId = String(id);
+  return { id: rowId, messages: Array.from({ length: payloads }, (_, i) => message(rowId, i, payloads === 1 ? rowId : `${rowId}.${i}`)) };
+}
+
+/** What the fake producer records for a message: the name its row gave it. */
+const nameOf = (m: OutboxMessage) => m.requestId.toString().slice(4);
 
 /** An in-memory outbox with the relay transaction's semantics: deletes apply on commit only. */
 class FakeOutbox {
-  rows: ClaimedEntry[] = [];
+  rows: ClaimedBatch[] = [];
   locked = false;
   failedAttempts: string[] = [];
-  dropped: string[] = [];
+  failedReasons: string[] = [];
+  setAsideIds: string[] = [];
   transactions = 0;
 
   add(from: number, to: number) {
@@ -33,22 +45,35 @@ class FakeOutbox {
     this.transactions += 1;
     const deleted = new Set<string>();
     const value = await work({
-      claim: async (limit, afterId) => this.rows.filter((r) => Number(r.id) > Number(afterId ?? 0)).slice(0, limit),
+      claim: async (maxPayloads, afterId) => {
+        const out: ClaimedBatch[] = [];
+        let before = 0;
+        for (const r of this.rows.filter((x) => Number(x.id) > Number(afterId ?? 0))) {
+          if (before >= maxPayloads) break;
+          out.push(r);
+          before += r.messages.length;
+        }
+        return out;
+      },
       markDelivered: async (ids) => ids.forEach((id) => deleted.add(id)),
     });
     this.rows = this.rows.filter((r) => !deleted.has(r.id)); // commit
     return { locked: false, value } as const;
   }
 
-  async recordFailedAttempt(ids: string[]) {
+  async recordFailedAttempt(ids: string[], _payloads: number, error: { reason: string }) {
     this.failedAttempts.push(...ids);
+    this.failedReasons.push(error.reason);
   }
 
-  async dropPoison(id: string) {
-    const before = this.rows.length;
-    this.rows = this.rows.filter((r) => r.id !== id);
-    this.dropped.push(id);
-    return this.rows.length < before;
+  async setAside(rowId: string, index: number) {
+    const r = this.rows.find((x) => x.id === rowId);
+    const m = r?.messages[index];
+    if (!r || !m) return false;
+    this.setAsideIds.push(nameOf(m));
+    r.messages = r.messages.filter((_, i) => i !== index).map((x, i) => ({ ...x, index: i }));
+    if (r.messages.length === 0) this.rows = this.rows.filter((x) => x !== r);
+    return true;
   }
 }
 
@@ -73,7 +98,7 @@ class FakeKafka {
         const failure = this.failures.shift();
         if (failure) throw failure;
         this.sends += 1;
-        this.sent.push(...rows.map((r) => r.id));
+        this.sent.push(...rows.map(nameOf));
       },
       disconnect: async () => {
         this.disconnects += 1;
@@ -83,22 +108,24 @@ class FakeKafka {
 }
 
 function relayWith(outbox: FakeOutbox, kafka: FakeKafka, extra: Partial<RelayDeps> = {}) {
-  const counts = { delivered: 0, failed: 0, dropped: 0 };
+  const counts = { delivered: 0, failed: 0, setAside: 0 };
+  const acked: DeliveredPayload[][] = [];
   let conn: { fingerprint: string; connection: KafkaConnection } | undefined = { fingerprint: 'a', connection: CONN };
   const relay = new Relay({
     outbox,
     connection: async () => conn,
     createProducer: (c) => kafka.create(c),
-    onDelivered: (n) => (counts.delivered += n),
-    onFailed: (n) => (counts.failed += n),
-    onDropped: (n) => (counts.dropped += n),
+    countDelivered: (n) => (counts.delivered += n),
+    countFailed: (n) => (counts.failed += n),
+    countSetAside: (n) => (counts.setAside += n),
+    onDelivered: (batch) => acked.push(batch),
     logger,
     batchSize: 10,
     idleMs: 5,
     backoff: new Backoff({ initialMs: 2, maxMs: 20, random: () => 0.5 }),
     ...extra,
   });
-  return { relay, counts, setConnection: (c: typeof conn) => (conn = c) };
+  return { relay, counts, acked, setConnection: (c: typeof conn) => (conn = c) };
 }
 
 async function until(cond: () => boolean, what: string, ms = 5_000): Promise<void> {
@@ -201,18 +228,48 @@ test('a replaced connection rebuilds the producer; no connection means no produc
   await relay.stop();
 });
 
-test('a payload the broker refuses on its own is dropped and counted, the rest flows', async () => {
+test('a payload the broker refuses on its own is set aside and counted, the rest of its batch flows', async () => {
   const outbox = new FakeOutbox();
-  outbox.add(1, 3);
+  outbox.rows.push(row(1, 3), row(2));
   const kafka = new FakeKafka();
-  kafka.failures.push(new PoisonPayloadError('1', 'req-1', 'too large'));
+  kafka.failures.push(new PoisonPayloadError('1', 1, 'req-1.1', 'too large'));
   const { relay, counts } = relayWith(outbox, kafka);
   relay.start();
   await until(() => outbox.rows.length === 0, 'drain');
   await relay.stop();
-  assert.deepEqual(outbox.dropped, ['1']);
-  assert.equal(counts.dropped, 1);
-  assert.deepEqual(kafka.sent, ['2', '3']);
+  assert.deepEqual(outbox.setAsideIds, ['1.1']);
+  assert.equal(counts.setAside, 1);
+  assert.equal(counts.failed, 0, 'setting aside is not a failed attempt');
+  assert.deepEqual(kafka.sent, ['1.0', '1.2', '2']);
+});
+
+test('batch rows of many payloads: one claim fills a produce request, order kept, the hook sees every acked payload', async () => {
+  const outbox = new FakeOutbox();
+  for (let id = 1; id <= 7; id++) outbox.rows.push(row(id, 4));
+  const kafka = new FakeKafka();
+  const { relay, counts, acked } = relayWith(outbox, kafka, { batchSize: 10 });
+  relay.start();
+  await until(() => outbox.rows.length === 0, 'drain');
+  await relay.stop();
+  const names = Array.from({ length: 7 }, (_, r) => Array.from({ length: 4 }, (_, i) => `${r + 1}.${i}`)).flat();
+  assert.deepEqual(kafka.sent, names);
+  assert.equal(kafka.sends, 3, 'claims of 3 rows (12 payloads), 3 rows, 1 row');
+  assert.equal(counts.delivered, 28);
+  assert.deepEqual(acked.flat().map((p) => p.requestId), names.map((n) => `req-${n}`));
+  assert.deepEqual(acked.flat()[0], { key: 'o/n', value: '{"n":1.0}', requestId: 'req-1.0' });
+});
+
+test('a failed attempt stores its reason on the rows it tried', async () => {
+  const outbox = new FakeOutbox();
+  outbox.add(1, 3);
+  const kafka = new FakeKafka();
+  kafka.failures.push(new DeliveryError('topic_missing', 'The topic does not exist'));
+  const { relay } = relayWith(outbox, kafka);
+  relay.start();
+  await until(() => outbox.rows.length === 0, 'drain');
+  await relay.stop();
+  assert.deepEqual(outbox.failedAttempts, ['1', '2', '3']);
+  assert.deepEqual(outbox.failedReasons, ['topic_missing']);
 });
 
 test('database errors are reported, retried, and never escape the loop', async () => {
@@ -260,7 +317,7 @@ test('a connection replaced during a relay transaction: the transaction is re-do
     return {
       send: async (topic, rows) => {
         await p.send(topic, rows);
-        mine.push(...rows.map((r) => r.id));
+        mine.push(...rows.map(nameOf));
         // The admin replaces the connection while the first producer is sending.
         if (sentBy.length === 1 && mine.length === 10) setConnection({ fingerprint: 'b', connection: CONN });
       },

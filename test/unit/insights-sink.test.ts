@@ -8,7 +8,7 @@ import addFormats from 'ajv-formats';
 import { test } from 'node:test';
 import pino from 'pino';
 import type { InsightsRecord } from '../../src/insights/insights-sink';
-import { OutboxSink } from '../../src/insights/outbox-sink';
+import { MAX_IN_FLIGHT, OutboxSink } from '../../src/insights/outbox-sink';
 import type { InsertResult, OutboxEntry } from '../../src/insights/outbox-store';
 
 const record = (i: number): InsightsRecord => ({
@@ -126,4 +126,31 @@ test('the payload matches the published JSON Schema, including odd metric names 
     assert.ok(validate(JSON.parse(e.payload)), ajv.errorsText(validate.errors));
   }
   assert.ok(!validate({ ...JSON.parse(store.batches[0][0].payload), nested: { a: 1 } }), 'nested objects are not payloads');
+});
+
+test('at most MAX_IN_FLIGHT statements at once; callers arriving meanwhile form the next groups', async () => {
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const sizes: number[] = [];
+  const store = {
+    async insertBatch(entries: OutboxEntry[]): Promise<InsertResult> {
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      sizes.push(entries.length);
+      await new Promise((r) => setTimeout(r, 20)); // a commit waiting for its flush
+      inFlight -= 1;
+      return { inserted: entries.length, dropped: 0 };
+    },
+  };
+  const sink = new OutboxSink({ outbox: store, maxBacklog: 1_000, overflowPolicy: 'reject', logger: pino({ level: 'silent' }), onAccepted: () => undefined, onDropped: () => undefined });
+  const all: Promise<void>[] = [];
+  for (let tick = 0; tick < 10; tick++) {
+    for (let i = 0; i < 5; i++) all.push(sink.accept(record(tick * 5 + i)));
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  await Promise.all(all);
+  await sink.flush();
+  assert.equal(maxInFlight, MAX_IN_FLIGHT);
+  assert.equal(sizes.reduce((a, b) => a + b, 0), 50, 'every payload written once');
+  assert.ok(sizes.length < 10, `callers were grouped (${sizes.join(', ')})`);
 });
