@@ -51,7 +51,9 @@ export function healthRoutes(d: HealthDeps): RouteDef[] {
     // Ready: not shutting down and the database answers. Checks and the Insights sink's state
     // only with a PlatformAdminKey.
     route('get', '/readyz', 'public', async (req, res) => {
-      const r = await readiness(d, await d.isAdmin(req));
+      // Telling an admin key needs the database too (when not cached): bounded like the checks.
+      const detail = await withTimeout(d.isAdmin(req), READY_CHECK_MS, 'authentication').catch(() => false);
+      const r = await readiness(d, detail);
       res.status(r.status).json(r.body);
     }),
     route('get', '/metrics', 'admin', async (_req, res) => {

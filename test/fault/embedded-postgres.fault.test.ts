@@ -16,6 +16,7 @@ import pg from 'pg';
 import { createDb, migrateLatest } from '../../src/platform/db';
 import { ADMIN_KEY } from '../support/app';
 import { startBeaconProcess, type BeaconProcess } from '../support/beacon-process';
+import { decodeRecords } from '../../src/insights/outbox-records';
 import { api, createUserKey, ECHO_SOURCE, publishPythonAlgorithm, type PublishedAlgorithm } from '../support/fault-api';
 import { callOnce, sleep, waitUntil, within } from '../support/fault-load';
 import { pythonWorkerPids } from '../support/fault-process';
@@ -180,7 +181,9 @@ describe('fault: embedded PostgreSQL lifecycle', () => {
     const next = await start();
     const app = await asRole('beacon_app');
     const ids = results.map((r) => r.requestId).filter(Boolean);
-    const stored = (await app.query('SELECT count(*)::int AS n FROM insights_outbox WHERE request_id = ANY($1)', [ids])).rows[0].n;
+    const rows = (await app.query('SELECT id, records FROM insights_outbox_batch')).rows as Array<{ id: string; records: Buffer }>;
+    const storedIds = new Set(rows.flatMap((r) => decodeRecords(r.id, r.records).map((m) => m.requestId.toString())));
+    const stored = ids.filter((id) => id !== undefined && storedIds.has(id)).length;
     await app.end();
     t.diagnostic(`FAULT-COUNTS embedded-sigterm ${JSON.stringify({ inFlight: slow.length, ok: results.filter((r) => r.kind === 'ok').length, exitCode: code, stopMs, postgresStopped, payloadsStored: stored })}`);
     for (const r of results) assert.equal(r.kind, 'ok', JSON.stringify(r));

@@ -275,14 +275,17 @@ test('hostile input: bodies over the limit are refused with 413 on every route t
   // Over the largest limit (12 MiB for whole source trees; 10 MiB for calls, 2 MiB elsewhere). A string
   // goes on the wire as it is: a Buffer would be serialised by supertest as a JSON array three times as big.
   const big = 'a'.repeat(13 * 1024 * 1024);
-  for (const o of operations.filter((x) => (x.method === 'post' || x.method === 'put') && x.op.requestBody)) {
+  // git's own routes take packs up to GIT_MAX_REQUEST_BYTES (32 MiB); git.int.test.ts holds them to it.
+  for (const o of operations.filter((x) => (x.method === 'post' || x.method === 'put') && x.op.requestBody && !x.path.startsWith('/git/'))) {
     const url = o.path.replace(/\{(\w+)\}/g, (_m, p) => fixture[p] ?? 'x');
     const before = await fingerprint();
     const res = await (t.request as any)[o.method](url)
       .set('Authorization', `Simple ${o.path.includes('admin') || o.path === '/v1/users' ? ADMIN_KEY : userKey}`)
       .set('Content-Type', 'application/json')
       .send(big);
-    assert.equal(res.status, 413, `${o.method} ${url}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+    // A nested call with a token of no running call is refused before a byte of its body is read.
+    const expected = o.path.startsWith('/worker/{token}/v1/algo/') ? 403 : 413;
+    assert.equal(res.status, expected, `${o.method} ${url}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
     assert.equal(await fingerprint(), before);
   }
 });

@@ -9,6 +9,7 @@ import { startBeaconProcess, type BeaconProcess } from '../support/beacon-proces
 import { createTestDb, type TestDb } from '../support/db';
 import { AlgorithmAuthor } from '../support/execution-helpers';
 import { SANDBOX_ENV } from '../support/sandbox-helpers';
+import { storedPayloads } from '../support/insights-helpers';
 
 const SLOW = `import time
 import Algorithmia
@@ -51,7 +52,7 @@ test('a call in flight at SIGTERM still reports Insights through the callback so
   assert.equal(res.status, 200);
   assert.equal(res.body.result, 'reported', JSON.stringify(res.body));
   assert.equal(await beacon.exited, 0);
-  const row = await db.db('insights_outbox').where({ request_id: res.body.request_id }).first();
-  assert.ok(row, 'the payload of the call that was in flight is stored');
-  assert.equal(JSON.parse(row.payload).late_metric, 7);
+  const payload = (await storedPayloads(db.db)).get(res.body.request_id);
+  assert.ok(payload, 'the payload of the call that was in flight is stored');
+  assert.equal(payload.late_metric, 7);
 });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from '../support/app';
 import { assertError, callAlgo, deployWith, HEALTHY_PY, hostAddresses, listenEverywhere, SANDBOX_ENV } from '../support/sandbox-helpers';
+import { storedIds, storedPayloads } from '../support/insights-helpers';
 
 const ATTACK = `import os, socket, subprocess, sys, time
 import Algorithmia
@@ -145,15 +146,14 @@ describe('network', () => {
   });
 
   test('a forged outbox row: no database is reachable, over TCP or PostgreSQL\'s Unix socket', async () => {
-    const before = await t.testDb.db('insights_outbox').count<{ count: string }[]>('* as count');
+    const before = (await storedIds(t.testDb.db)).length;
     const tcp = await callAlgo(t, key, 'mallory/Attack', { op: 'connect', targets: [['127.0.0.1', 5432], ...hostAddresses().map((a) => [a, 5432])] });
     for (const outcome of Object.values(tcp.result as Record<string, string>)) assert.notEqual(outcome, 'connected');
     for (const path of ['/var/run/postgresql/.s.PGSQL.5432', '/run/postgresql/.s.PGSQL.5432', '/tmp/.s.PGSQL.5432']) {
       const unix = await callAlgo(t, key, 'mallory/Attack', { op: 'unix', path });
       assert.equal(unix.result, 'FileNotFoundError', path);
     }
-    const afterCount = await t.testDb.db('insights_outbox').count<{ count: string }[]>('* as count');
-    assert.equal(afterCount[0].count, before[0].count);
+    assert.equal((await storedIds(t.testDb.db)).length, before);
     await healthy();
   });
 });
@@ -209,8 +209,8 @@ describe('processes and memory', () => {
     // Same worker (one per version), and nothing alive but bwrap (pid 1) and the runner (pid 2) in its
     // sandbox (the runner may keep the zombie of the child it forked and never waited for).
     assert.deepEqual(second.result, [1, 2], JSON.stringify(second));
-    const row = await t.testDb.db('insights_outbox').where({ request_id: second.request_id }).first();
-    const payload = JSON.parse(row.payload) as Record<string, unknown>;
+    const payload = (await storedPayloads(t.testDb.db)).get(second.request_id);
+    assert.ok(payload, 'the second call\'s payload is stored');
     assert.equal(payload.second, 1);
     assert.equal(payload.injected, undefined, 'a metric from the first call\'s daemon reached the second call');
     // The first call's token is refused now, and counted.

@@ -131,3 +131,11 @@ export async function storedIds(db: Db): Promise<string[]> {
   const rows: Array<{ id: string; records: Buffer }> = await db('insights_outbox_batch').orderBy('id').select('id', 'records');
   return rows.flatMap((r) => decodeRecords(r.id, r.records).map((m) => m.requestId.toString()));
 }
+
+/** The undelivered payloads in the outbox by request id, parsed (decoded from the batch rows). */
+export async function storedPayloads(db: Db): Promise<Map<string, Record<string, unknown>>> {
+  const rows: Array<{ id: string; records: Buffer }> = await db('insights_outbox_batch').orderBy('id').select('id', 'records');
+  const out = new Map<string, Record<string, unknown>>();
+  for (const r of rows) for (const m of decodeRecords(r.id, r.records)) out.set(m.requestId.toString(), JSON.parse(m.value.toString()));
+  return out;
+}
