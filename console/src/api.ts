@@ -95,4 +95,12 @@ function toError(status: number, data: unknown, requestId?: string): ApiError {
 
 export const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
+/** A form's failure: the API's field errors next to their fields, or one message when it named none. */
+export function showFormError(err: unknown, setFields: (f: Record<string, string>) => void, setError: (m: string) => void): void {
+  if (!(err instanceof ApiError)) return setError(errorText(err));
+  const f = err.fields();
+  setFields(f);
+  if (Object.keys(f).length === 0) setError(err.message);
+}
+
 export const enc = encodeURIComponent;

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isAlive } from '../platform/process-alive';
 
 export type CgroupVersion = 'v1' | 'v2';
 export interface CgroupLayout {
@@ -199,11 +200,3 @@ function sweepStale(layout: CgroupLayout): void {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -3,6 +3,7 @@ import { randomInt } from 'node:crypto';
 import { chown, readdir } from 'node:fs/promises';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isAlive } from '../platform/process-alive';
 
 /**
  * Host-wide claims on worker uids: a uid is a directory under a root-only dir, created atomically,
@@ -84,15 +85,6 @@ export class UidClaims {
   }
 }
 
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Kills every process running as a worker uid, e.g. a daemon that left the process group with

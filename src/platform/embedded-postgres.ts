@@ -19,6 +19,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { APP_ROLE, bootstrapRoles, type PgSecrets } from './embedded-pg-store';
+import { isAlive } from './process-alive';
 
 export interface EmbeddedPg {
   url: string; // as beacon_app: what Beacon uses
@@ -236,14 +237,6 @@ function readText(file: string): string | undefined {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tail = (s: string) => s.trim().split('\n').slice(-5).join(' | ') || '(no output)';

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, errorText } from '../api';
+import { api, ApiError, errorText, showFormError } from '../api';
 import { BASE, Link } from '../router';
 import { Empty, ErrorBox, Field, fmtTime } from '../ui';
 import { AdminRefusal, isForbidden } from './admin-refusal';
@@ -88,11 +88,7 @@ export function AdminInsights() {
     try {
       await work();
     } catch (err) {
-      if (err instanceof ApiError) {
-        const f = err.fields();
-        setFields(f);
-        if (Object.keys(f).length === 0) setError(err.message);
-      } else setError(errorText(err));
+      showFormError(err, setFields, setError);
     } finally {
       setBusy(undefined);
     }

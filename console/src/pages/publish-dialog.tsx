@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, errorText } from '../api';
+import { api, showFormError } from '../api';
 import type { Version } from '../types';
 import { ErrorBox, Field } from '../ui';
 
@@ -26,11 +26,7 @@ export function PublishDialog(props: { apiBase: string; callability: string; onC
       });
       props.onPublished(v);
     } catch (err) {
-      if (err instanceof ApiError) {
-        const f = err.fields();
-        setFields(f);
-        if (Object.keys(f).length === 0) setError(err.message);
-      } else setError(errorText(err));
+      showFormError(err, setFields, setError);
     } finally {
       setBusy(false);
     }
