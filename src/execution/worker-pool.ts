@@ -61,7 +61,6 @@ export interface WorkerPoolOptions {
   onRefusedCallback?: () => void;
 }
 
-
 interface Slot {
   worker: WorkerProcess;
   key: string;

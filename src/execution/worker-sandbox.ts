@@ -6,6 +6,7 @@
 // host's PID and mount namespaces, so nothing in the sandbox can see, signal or trace it, and every
 // process inside the sandbox other than the runner can be killed between calls.
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Duplex } from 'node:stream';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { INSIDE, sandboxCommand, type HostTools, type SandboxLimits } from './sandbox-command';
@@ -235,4 +236,28 @@ function waitForListener(pid: number, port: number, owner: ChildProcess): Promis
 function readStderr(child: ChildProcess): string {
   const s = child.stderr?.read() as string | null;
   return s?.trim() || 'no message';
+}
+
+/**
+ * For a worker started by sandboxCommand: reads bwrap's report on fd 4 (the sandbox's pid 1), has
+ * the outside set up (attach), then lets the sandbox go on by writing to fd 5 (bwrap --block-fd).
+ */
+export function attachOverFds(child: ChildProcess, sandbox: { attach(outerPid: number, initPid: number): Promise<void> }, onError: (e: Error) => void): void {
+  let info = '';
+  let attached = false;
+  const [info$, release] = (child.stdio as unknown as (Duplex | null)[]).slice(4);
+  for (const s of [info$, release]) s?.on('error', () => {});
+  info$?.on('data', (d: Buffer) => {
+    if (attached) return;
+    info += d.toString('utf8');
+    let pid: number;
+    try {
+      pid = Number((JSON.parse(info) as { 'child-pid'?: number })['child-pid']);
+    } catch {
+      return; // not complete yet
+    }
+    attached = true;
+    info$.destroy();
+    sandbox.attach(child.pid as number, pid).then(() => release?.end('1'), onError);
+  });
 }
