@@ -30,6 +30,7 @@ const env = { KAFKA_BOOTSTRAP_INFO: info, LOG_LEVEL: 'silent' };
 
 const failures = [
   run('execution: Python and JavaScript, Insights on/off, bare express', quick ? ['bench/execution.ts', '2', '3', '32'] : ['bench/execution.ts', '6', '4', '32'], env),
+  run('worker sandbox: on vs off, warm throughput and cold start', quick ? ['bench/execution.ts', '2', '3', '16'] : ['bench/execution.ts', '6', '3', '16'], { ...env, BENCH_SANDBOX: 'compare' }),
   run('Insights pipeline: CPU per payload (write, relay, broker)', ['bench/pipeline-cpu.ts', '4', quick ? '3' : '8'], env),
   run('publish latency', ['bench/publish.ts', quick ? '50' : '200'], env),
   run('relay: drain 100,000 payloads to Kafka', ['bench/relay.ts', quick ? '20000' : '100000'], env),
