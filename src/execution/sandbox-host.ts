@@ -22,7 +22,7 @@ export function buildPoolSandbox(w: Config['workers'], callback: PoolSandbox['ca
         callback,
         runDir: dirname(callback.socketPath),
         limits: { diskMb: w.diskMb, tmpMb: w.tmpMb, maxOpenFiles: w.maxOpenFiles, maxProcesses: w.maxProcesses, cpuShares: w.cpuShares },
-        readOnlyPaths: interpreterPaths([w.pythonBin, w.rscriptBin]),
+        readOnlyPaths: interpreterPaths([w.pythonBin, w.rscriptBin, process.execPath]), // Node runs JavaScript workers
         hostAddresses,
       },
     };
