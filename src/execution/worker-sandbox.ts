@@ -7,7 +7,7 @@
 // process inside the sandbox other than the runner can be killed between calls.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Duplex } from 'node:stream';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { INSIDE, sandboxCommand, type HostTools, type SandboxLimits } from './sandbox-command';
 import type { CgroupParent, WorkerCgroup } from './worker-cgroup';
@@ -123,10 +123,15 @@ export class WorkerSandbox {
   }
 
   /**
-   * Kills every process in the worker's cgroup but bwrap and the runner (namespace pid 2). False
-   * when some keep coming back (the worker must then be replaced).
+   * Kills every process in the worker's cgroup but bwrap and the runner (namespace pid 2), then
+   * empties /tmp and /dev/shm. False when some processes keep coming back or the wipe failed (the
+   * worker must then be replaced).
    */
   async clean(): Promise<boolean> {
+    return (await this.killExtras()) && (await this.wipeScratch());
+  }
+
+  private async killExtras(): Promise<boolean> {
     for (let round = 0; round < 20; round++) {
       const extra = this.o.cgroup.pids().filter((pid) => !this.own.has(pid) && !this.isRunner(pid));
       if (extra.length === 0) return true;
@@ -140,6 +145,25 @@ export class WorkerSandbox {
       await new Promise((r) => setTimeout(r, round < 5 ? 1 : 10));
     }
     return false;
+  }
+
+  /**
+   * Whatever a call left in /tmp or /dev/shm is removed before the next call. Looking is a readdir
+   * through /proc/<runner>/root (the tmpfs mount points cannot be swapped for a link); removing
+   * runs inside the sandbox's own mount namespace and root, as the worker's uid, so no link the
+   * algorithm planted can lead it outside.
+   */
+  private async wipeScratch(): Promise<boolean> {
+    const pid = this.runnerPid;
+    if (pid === undefined) return false;
+    try {
+      if (readdirSync(`/proc/${pid}/root/tmp`).length + readdirSync(`/proc/${pid}/root/dev/shm`).length === 0) return true;
+    } catch {
+      return false;
+    }
+    const ids = this.o.uid !== undefined ? ['-S', String(this.o.uid), '-G', String(this.o.uid)] : [];
+    return this.run(this.o.tools.nsenter, ['--target', String(pid), '--mount', '--root', ...ids, '--', '/usr/bin/find', '/tmp', '/dev/shm', '-mindepth', '1', '-delete'], '')
+      .then(() => true, () => false);
   }
 
   /** Stops the helpers and removes the cgroup (processes still exiting keep it busy for a moment). */
