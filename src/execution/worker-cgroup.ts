@@ -164,7 +164,7 @@ export class WorkerCgroup {
   /** SIGKILLs every process left in the group, then removes it; false if it could not be removed. */
   remove(): boolean {
     const pids = this.pids();
-    for (const fd of Object.values(this.fds)) closeSync(fd as number);
+    for (const fd of Object.values(this.fds)) if (fd !== undefined) closeSync(fd);
     this.fds.procs = this.fds.oom = undefined;
     for (const pid of pids) {
       try {
