@@ -4,7 +4,7 @@
 // (KAFKA_*_PORT as for the tests). Every benchmark runs under a hard time bound.
 //
 // Usage: npm run bench [-- <name>...] [-- --quick]
-//   names: execution, pipeline, publish, relay (100,000 payloads), relay-million (1,000,000); default: all
+//   names: execution, sandbox, pipeline, publish, relay (100,000 payloads), relay-million (1,000,000); default: all
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,6 +18,7 @@ interface Bench {
   args: string[];
   /** Hard bound: the benchmark is killed after this long. */
   minutes: number;
+  env?: Record<string, string>;
 }
 
 const BENCHES: Record<string, Bench> = {
@@ -25,6 +26,12 @@ const BENCHES: Record<string, Bench> = {
     label: 'execution: Python and JavaScript, Insights on/off/peer at 32 and 4 connections, bare express',
     args: quick ? ['bench/execution.ts', '2', '2', '32'] : ['bench/execution.ts', '3', '3', '32'],
     minutes: 20,
+  },
+  sandbox: {
+    label: 'worker sandbox: on vs off, warm throughput and cold start',
+    args: quick ? ['bench/execution.ts', '2', '3', '16'] : ['bench/execution.ts', '6', '3', '16'],
+    minutes: 15,
+    env: { BENCH_SANDBOX: 'compare' },
   },
   pipeline: { label: 'Insights pipeline: CPU per payload (write, relay, broker)', args: ['bench/pipeline-cpu.ts', '4', quick ? '3' : '6'], minutes: 10 },
   publish: { label: 'publish latency', args: ['bench/publish.ts', quick ? '50' : '200'], minutes: 10 },
@@ -53,7 +60,7 @@ for (const name of chosen) {
   const b = BENCHES[name];
   process.stdout.write(`\n=== ${name}: ${b.label} ===\n`);
   const started = Date.now();
-  const r = spawnSync(process.execPath, ['--import', 'tsx', ...b.args], { cwd: root, stdio: 'inherit', env, timeout: b.minutes * 60_000, killSignal: 'SIGKILL' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', ...b.args], { cwd: root, stdio: 'inherit', env: { ...env, ...b.env }, timeout: b.minutes * 60_000, killSignal: 'SIGKILL' });
   const timedOut = r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT';
   process.stdout.write(`(${name}: ${((Date.now() - started) / 1000).toFixed(0)} s, ${timedOut ? `killed after ${b.minutes} min` : `exit ${r.status}`})\n`);
   if (r.status !== 0) failures += 1;

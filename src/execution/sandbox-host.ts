@@ -18,11 +18,11 @@ export function buildPoolSandbox(w: Config['workers'], callback: PoolSandbox['ca
     return {
       sandbox: {
         tools: DEFAULT_TOOLS,
-        cgroups: new CgroupParent(layout),
+        cgroups: new CgroupParent(layout, w.cpuShares * w.maxTotal),
         callback,
         runDir: dirname(callback.socketPath),
         limits: { diskMb: w.diskMb, tmpMb: w.tmpMb, maxOpenFiles: w.maxOpenFiles, maxProcesses: w.maxProcesses, cpuShares: w.cpuShares },
-        readOnlyPaths: interpreterPaths([w.pythonBin, w.rscriptBin]),
+        readOnlyPaths: interpreterPaths([w.pythonBin, w.rscriptBin, process.execPath]), // Node runs JavaScript workers
         hostAddresses,
       },
     };

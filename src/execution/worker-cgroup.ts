@@ -45,7 +45,12 @@ export class CgroupParent {
   readonly name = `beacon-${process.pid}-${randomBytes(4).toString('hex')}`;
   private created = false;
 
-  constructor(readonly layout: CgroupLayout) {}
+  /**
+   * parentCpuShares: the weight of all workers together against the host's other processes. Each
+   * worker is one cgroup under this parent, so without it all workers together would weigh as much
+   * as one unsandboxed process; give the parent (per-worker shares x the most workers) instead.
+   */
+  constructor(readonly layout: CgroupLayout, private readonly parentCpuShares = 1024) {}
 
   /** Creates the parent (once), failing with a clear message when the hierarchy is not writable. */
   ensure(): void {
@@ -59,9 +64,13 @@ export class CgroupParent {
         throw new Error(`cannot create cgroups under ${root} (${(e as NodeJS.ErrnoException).code}): the worker sandbox needs write access to the cgroup hierarchy`);
       }
     }
+    const shares = Math.min(262_144, Math.max(2, this.parentCpuShares));
     if (this.layout.version === 'v2') {
       const parent = join(this.layout.roots.unified, this.name);
       writeFileSync(join(parent, 'cgroup.subtree_control'), '+memory +pids +cpu');
+      writeFileSync(join(parent, 'cpu.weight'), String(Math.min(10_000, Math.round((shares * 100) / 1024))));
+    } else {
+      writeFileSync(join(this.layout.roots.cpu, this.name, 'cpu.shares'), String(shares));
     }
     this.created = true;
   }
@@ -156,7 +165,7 @@ export class WorkerCgroup {
   /** SIGKILLs every process left in the group, then removes it; false if it could not be removed. */
   remove(): boolean {
     const pids = this.pids();
-    for (const fd of Object.values(this.fds)) closeSync(fd as number);
+    for (const fd of Object.values(this.fds)) if (fd !== undefined) closeSync(fd);
     this.fds.procs = this.fds.oom = undefined;
     for (const pid of pids) {
       try {

@@ -14,7 +14,6 @@
 //          on both, because data on different pipes arrives in no fixed order: the call's output
 //          is what came before the two markers.
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -23,6 +22,7 @@ import { isJsonValueAsync, RawJson } from './raw-json';
 import type { AlgoError, RunRequest, RunResult, StartResult, WorkerLaunch } from './worker-protocol';
 import { describeExit, timeoutError } from './worker-protocol';
 import { chownTree, sweepUid } from './worker-uids';
+import { attachOverFds } from './worker-sandbox';
 import { BoundedOutput, LineReader, MarkerScanner, toBuffer } from './worker-streams';
 
 export type { AlgoError, InputErrorReason, RunRequest, RunResult, StartResult, WorkerLaunch } from './worker-protocol';
@@ -53,6 +53,7 @@ export class WorkerProcess {
   private stderr?: BoundedOutput;
   private readonly scanners = [new MarkerScanner(), new MarkerScanner()];
   private exitError?: AlgoError;
+  private respawned = false;
 
   constructor(private readonly launch: WorkerLaunch) {}
 
@@ -81,7 +82,7 @@ export class WorkerProcess {
         this.kill();
         done({ ok: false, error: timeoutError(timeoutLabel), stdout: this.output.text() });
       }, Math.max(0, deadline - Date.now()));
-      this.waiting = {
+      const waiting: Waiting = {
         onReply: (msg) => {
           if (msg.ready === true) {
             this.state = 'ready';
@@ -97,11 +98,22 @@ export class WorkerProcess {
           // Dying before "ready" is a load failure; the output usually says why (missing
           // interpreter, quit() at top level...).
           const stdout = this.output.text();
+          // bwrap itself failed to build the sandbox (seen under load: "loopback: Failed
+          // RTM_NEWADDR"): one fresh attempt before the call is failed.
+          if (this.launch.sandbox && !this.respawned && /^bwrap: /.test(stdout)) {
+            this.respawned = true;
+            this.state = 'starting';
+            this.exitError = undefined;
+            this.output = new BoundedOutput(this.launch.maxStdoutBytes);
+            this.waiting = waiting;
+            return this.spawnChild();
+          }
           const died = error.error_type === 'SystemExit' || error.error_type === 'AlgorithmError';
           const message = died ? `${error.message} while loading the algorithm` : error.message;
           done({ ok: false, error: { message, error_type: died ? 'LoadingError' : error.error_type, stacktrace: stdout.slice(-4096) }, stdout });
         },
       };
+      this.waiting = waiting;
       this.spawnChild();
     });
   }
@@ -228,7 +240,7 @@ export class WorkerProcess {
     // detached: a new process group, so kill() reaches grandchildren too.
     const child = spawn(command, args, { cwd: workDir, env, stdio, detached: true, ...ids });
     this.child = child;
-    if (sandbox) this.attachSandbox(child, sandbox);
+    if (sandbox) attachOverFds(child, sandbox, (e) => this.fail({ message: `could not set up the worker sandbox: ${e.message}`, error_type: 'SystemError' }));
     const replies = new LineReader(this.launch.maxReplyBytes + 64 * 1024);
     child.stdin?.on('error', () => {}); // EPIPE when the runner died: the exit handler reports it
     child.stdout?.on('data', (d: Buffer) => this.onOutput(0, d));
@@ -246,6 +258,7 @@ export class WorkerProcess {
       // just before exiting may still be in flight on fd 3 when 'exit' fires.
       const report = () => {
         clearTimeout(fallback);
+        child.off('close', report); // once: a respawned start must not get this child's exit
         const w = this.waiting;
         this.waiting = undefined;
         w?.onExit(this.exitError as AlgoError);
@@ -253,33 +266,6 @@ export class WorkerProcess {
       const fallback = setTimeout(report, 500); // a leaked descriptor must not hang the call
       child.once('close', report);
       this.onExit?.();
-    });
-  }
-
-  /** Reads bwrap's report (fd 4), lets the caller set up the outside, then releases it (fd 5). */
-  private attachSandbox(child: ChildProcess, sandbox: NonNullable<WorkerLaunch['sandbox']>): void {
-    let info = '';
-    let attached = false;
-    const [info$, release] = (child.stdio as unknown as (Duplex | null)[]).slice(4);
-    for (const s of [info$, release]) s?.on('error', () => {});
-    info$?.on('data', (d: Buffer) => {
-      if (attached) return;
-      info += d.toString('utf8');
-      let pid: number | undefined;
-      try {
-        pid = Number((JSON.parse(info) as { 'child-pid'?: number })['child-pid']);
-      } catch {
-        return; // not complete yet
-      }
-      attached = true;
-      info$?.destroy();
-      sandbox.attach(child.pid as number, pid).then(
-        () => {
-          release?.write('1');
-          release?.end();
-        },
-        (e: Error) => this.fail({ message: `could not set up the worker sandbox: ${e.message}`, error_type: 'SystemError' }),
-      );
     });
   }
 

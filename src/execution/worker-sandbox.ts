@@ -6,7 +6,8 @@
 // host's PID and mount namespaces, so nothing in the sandbox can see, signal or trace it, and every
 // process inside the sandbox other than the runner can be killed between calls.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, readlinkSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { INSIDE, sandboxCommand, type HostTools, type SandboxLimits } from './sandbox-command';
 import type { CgroupParent, WorkerCgroup } from './worker-cgroup';
@@ -122,10 +123,15 @@ export class WorkerSandbox {
   }
 
   /**
-   * Kills every process in the worker's cgroup but bwrap and the runner (namespace pid 2). False
-   * when some keep coming back (the worker must then be replaced).
+   * Kills every process in the worker's cgroup but bwrap and the runner (namespace pid 2), then
+   * empties /tmp and /dev/shm. False when some processes keep coming back or the wipe failed (the
+   * worker must then be replaced).
    */
   async clean(): Promise<boolean> {
+    return (await this.killExtras()) && (await this.wipeScratch());
+  }
+
+  private async killExtras(): Promise<boolean> {
     for (let round = 0; round < 20; round++) {
       const extra = this.o.cgroup.pids().filter((pid) => !this.own.has(pid) && !this.isRunner(pid));
       if (extra.length === 0) return true;
@@ -139,6 +145,25 @@ export class WorkerSandbox {
       await new Promise((r) => setTimeout(r, round < 5 ? 1 : 10));
     }
     return false;
+  }
+
+  /**
+   * Whatever a call left in /tmp or /dev/shm is removed before the next call. Looking is a readdir
+   * through /proc/<runner>/root (the tmpfs mount points cannot be swapped for a link); removing
+   * runs inside the sandbox's own mount namespace and root, as the worker's uid, so no link the
+   * algorithm planted can lead it outside.
+   */
+  private async wipeScratch(): Promise<boolean> {
+    const pid = this.runnerPid;
+    if (pid === undefined) return false;
+    try {
+      if (readdirSync(`/proc/${pid}/root/tmp`).length + readdirSync(`/proc/${pid}/root/dev/shm`).length === 0) return true;
+    } catch {
+      return false;
+    }
+    const ids = this.o.uid !== undefined ? ['-S', String(this.o.uid), '-G', String(this.o.uid)] : [];
+    return this.run(this.o.tools.nsenter, ['--target', String(pid), '--mount', '--root', ...ids, '--', '/usr/bin/find', '/tmp', '/dev/shm', '-mindepth', '1', '-delete'], '')
+      .then(() => true, () => false);
   }
 
   /** Stops the helpers and removes the cgroup (processes still exiting keep it busy for a moment). */
@@ -235,4 +260,28 @@ function waitForListener(pid: number, port: number, owner: ChildProcess): Promis
 function readStderr(child: ChildProcess): string {
   const s = child.stderr?.read() as string | null;
   return s?.trim() || 'no message';
+}
+
+/**
+ * For a worker started by sandboxCommand: reads bwrap's report on fd 4 (the sandbox's pid 1), has
+ * the outside set up (attach), then lets the sandbox go on by writing to fd 5 (bwrap --block-fd).
+ */
+export function attachOverFds(child: ChildProcess, sandbox: { attach(outerPid: number, initPid: number): Promise<void> }, onError: (e: Error) => void): void {
+  let info = '';
+  let attached = false;
+  const [info$, release] = (child.stdio as unknown as (Duplex | null)[]).slice(4);
+  for (const s of [info$, release]) s?.on('error', () => {});
+  info$?.on('data', (d: Buffer) => {
+    if (attached) return;
+    info += d.toString('utf8');
+    let pid: number;
+    try {
+      pid = Number((JSON.parse(info) as { 'child-pid'?: number })['child-pid']);
+    } catch {
+      return; // not complete yet
+    }
+    attached = true;
+    info$.destroy();
+    sandbox.attach(child.pid as number, pid).then(() => release?.end('1'), onError);
+  });
 }

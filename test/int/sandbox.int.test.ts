@@ -175,6 +175,10 @@ describe('files', () => {
     // The next call, of another algorithm (another worker), sees neither file.
     assert.equal((await callAlgo(t, key, 'mallory/Isolated', { op: 'exists', path: `/tmp/${name}` })).result, false);
     assert.equal((await callAlgo(t, key, 'mallory/Isolated', { op: 'exists', path: `/work/${name}` })).result, false);
+    // The next call of the same algorithm, on the same worker, finds /tmp emptied (its folder
+    // /work is its own and persists, as on Algorithmia).
+    assert.equal((await callAlgo(t, key, 'mallory/Attack', { op: 'exists', path: `/tmp/${name}` })).result, false);
+    assert.equal((await callAlgo(t, key, 'mallory/Attack', { op: 'exists', path: `/work/${name}` })).result, true);
     await healthy();
   });
 
