@@ -161,8 +161,10 @@ describe('fault: abuse by a hostile caller', () => {
     const dbErrors = m.result.filter((r) => r.status === 503).length;
     const left = await metric('beacon_background_runs');
     t.diagnostic(`FAULT-COUNTS void-runs ${JSON.stringify({ calls: 40, accepted, status429: limited.length, status503: dbErrors, backgroundLeft: left, healthz: m.healthz, eventLoop: m.loop, peakRssMb: peakRssMb() })}`);
-    assert.equal(accepted, 16, 'BACKGROUND_MAX_PER_USER (16 by default) runs accepted');
-    assert.equal(limited.length, 24);
+    // At most BACKGROUND_MAX_PER_USER (16) at once: a run that ends while the 40 bodies still upload
+    // frees its place for one more, so 16 or a few more are accepted and the rest refused.
+    assert.ok(accepted >= 16 && accepted <= 20, `BACKGROUND_MAX_PER_USER (16 by default) runs at a time: ${accepted} accepted`);
+    assert.equal(accepted + limited.length, 40);
     for (const r of limited) {
       assertErrorShape(r.body);
       assert.equal(r.headers.get('retry-after'), '1');
