@@ -195,6 +195,8 @@ export class WorkerSandbox {
       let err = '';
       child.stderr.on('data', (d: Buffer) => (err += d.toString()));
       child.on('error', reject);
+      // EPIPE when the tool exits before reading its input: its status tells what went wrong.
+      child.stdin.on('error', () => {});
       child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.at(-1)} failed: ${err.trim() || `status ${code}`}`))));
       child.stdin.end(input);
     });
