@@ -70,6 +70,8 @@ describe('fault: worker process killed', () => {
       assert.equal(app.beacon.execution.pool.stats().busy, 0);
       process.kill(pid, 'SIGKILL');
       assert.ok(await waitUntil(() => gone(pid), 10_000), 'the killed worker is reaped');
+      // A sandboxed runner is the child of bwrap's init: the pool learns of the death when bwrap exits.
+      assert.ok(await waitUntil(() => app.beacon.execution.pool.stats().idle === 0, 10_000), 'the pool drops the dead worker');
 
       const next = await callOnce(app.url, algo.callPath, key, { idle: round }, CALL_TIMEOUT_MS);
       assert.equal(next.kind, 'ok', `round ${round}: ${JSON.stringify(next)}`);
