@@ -3,7 +3,7 @@
 // a callback (an Insights report, a nested algorithm call) is attributed to exactly one call, and
 // anything posted before, between or after calls, or with a stale token, is refused. A nested call
 // made from inside the worker acts for the same caller, through this context.
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { ReportedMetrics } from '../insights/reported-metrics';
 import type { Principal } from '../platform/auth';
 
@@ -45,7 +45,7 @@ export class CallContexts {
   private readonly open = new Map<string, CallContext>();
 
   start(fields: CallContextFields): CallContext {
-    const ctx: CallContext = { ...fields, token: randomBytes(24).toString('base64url'), started: 0, metrics: {} };
+    const ctx: CallContext = { ...fields, token: newCallToken(), started: 0, metrics: {} };
     this.open.set(ctx.token, ctx);
     return ctx;
   }
@@ -62,4 +62,12 @@ export class CallContexts {
   get size(): number {
     return this.open.size;
   }
+}
+
+/**
+ * 32 hex characters, 122 random bits (a v4 UUID without dashes): unguessable for the life of one
+ * call. randomUUID draws from a buffered pool; randomBytes per call showed in the profile (~0.04 ms).
+ */
+function newCallToken(): string {
+  return randomUUID().replace(/-/g, '');
 }
