@@ -25,13 +25,13 @@ import express from 'express';
 import { AlgorithmAuthor } from '../test/support/execution-helpers';
 import { admin, connectionFor, freshTopic } from '../test/support/insights-helpers';
 import { startTestApp } from '../test/support/app';
-import { spawn } from 'node:child_process';
 import { Kafka } from 'kafkajs';
 import { buildPayload, ceSource, cloudEventHeaders, messageKey } from '../src/insights/payload';
 import type { InsightsRecord } from '../src/insights/insights-sink';
 import { deleteTopic, ensureKafka } from '../test/support/kafka';
 import { attributionFor, COMPONENTS, type Component, cpuSince, type CpuTimes, snapshot } from './cpu';
 import { sandboxCompare } from './sandbox-cost';
+import { loadGenerator } from './load';
 
 const rounds = Number(process.argv[2] ?? 3);
 const seconds = Number(process.argv[3] ?? 3);
@@ -44,32 +44,6 @@ const withRelay = relayMode !== 'off';
 const PY = 'def apply(input):\n    return input\n';
 const JS = 'exports.apply = function (input) { return input; };\n';
 const BODY = JSON.stringify({ n: 1, s: 'hello' });
-
-interface LoadResult {
-  total: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-  errors: number;
-}
-
-/** Runs one autocannon measurement in its own process; `started` gets its pid (left out of the CPU). */
-function loadGenerator(options: Record<string, unknown>, started: (pid: number | undefined) => void): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'load-generator.ts'), JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    started(child.pid);
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), (Number(options.duration) + 60) * 1000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      started(undefined);
-      const line = out.trim().split('\n').pop() ?? '';
-      if (code !== 0 || !line.startsWith('{')) reject(new Error(`load generator exited ${code}: ${out}`));
-      else resolve(JSON.parse(line) as LoadResult);
-    });
-  });
-}
 
 interface Case {
   name: string;

@@ -2,29 +2,40 @@
 // and latency with WORKER_SANDBOX=on against off, one Beacon each, interleaved rounds with a
 // rotating order (machine noise hits both sides alike; ratios are medians of per-round pairs), and
 // the worker cold start: the wall time of the first call on a brand-new worker, through the pool.
+// The load comes from a process of its own (bench/load.ts), and each run reports the CPU per call of
+// the Beacon under load and of its workers (their bwrap, forwarder and slirp4netns included).
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AlgorithmAuthor } from '../test/support/execution-helpers';
 import { startTestApp, type TestApp } from '../test/support/app';
+import { attributionFor, cpuSince, snapshot } from './cpu';
+import { loadGenerator } from './load';
 
 const PY = 'def apply(input):\n    return input\n';
 const JS = 'exports.apply = function (input) { return input; };\n';
 const BODY = JSON.stringify({ n: 1, s: 'hello' });
 
-interface AutocannonResult {
-  requests: { total: number };
-  latency: { p50: number; p99: number };
-  non2xx: number;
-  errors: number;
-}
-const autocannon = require('autocannon') as (o: object, cb: (err: Error | null, r: AutocannonResult) => void) => unknown;
+let generatorPid: number | undefined;
 
-function load(url: string, key: string, connections: number, duration: number): Promise<{ rps: number; p50: number; p99: number; bad: number }> {
-  return new Promise((resolve, reject) => {
-    autocannon({ url, method: 'POST', headers: { Authorization: `Simple ${key}`, 'Content-Type': 'application/json' }, body: BODY, connections, duration }, (err, r) =>
-      err ? reject(err) : resolve({ rps: r.requests.total / duration, p50: r.latency.p50, p99: r.latency.p99, bad: r.non2xx + r.errors }),
-    );
-  });
+/** One load run against `app` from a process of its own, with the CPU it cost by component. */
+async function load(app: TestApp, url: string, key: string, connections: number, duration: number) {
+  const attribution = attributionFor(app.testDb.db, () => (generatorPid === undefined ? [] : [generatorPid]));
+  const cpu0 = await snapshot(attribution);
+  const r = await loadGenerator(
+    { url, method: 'POST', headers: { Authorization: `Simple ${key}`, 'Content-Type': 'application/json' }, body: BODY, connections, duration },
+    (pid) => (generatorPid = pid ?? generatorPid),
+  );
+  const cpu = await cpuSince(cpu0, attribution);
+  const calls = Math.max(1, r.total);
+  return {
+    rps: r.total / duration,
+    p50: r.p50,
+    p99: r.p99,
+    bad: r.non2xx + r.errors,
+    // CPU µs per call: Beacon's process (the other Beacon is idle meanwhile) and the workers (with bwrap, forwarder, slirp4netns).
+    beaconUs: (cpu.beacon * 1000) / calls,
+    workersUs: (cpu.workers * 1000) / calls,
+  };
 }
 
 const median = (xs: number[]) => {
@@ -63,22 +74,24 @@ export async function sandboxCompare(rounds: number, seconds: number, connection
       await author.deploy('JsTrivial', 'javascript', JS);
     }
     const cases = ['PyTrivial', 'JsTrivial'];
-    const samples: Record<string, { rps: number[]; p99: number[]; p50: number[] }> = {};
-    for (const side of ['on', 'off']) for (const c of cases) for (const conn of [connections, 4]) samples[`${c} ${side} @${conn}`] = { rps: [], p99: [], p50: [] };
+    const samples: Record<string, { rps: number[]; p99: number[]; p50: number[]; beaconUs: number[]; workersUs: number[] }> = {};
+    for (const side of ['on', 'off']) for (const c of cases) for (const conn of [connections, 4]) samples[`${c} ${side} @${conn}`] = { rps: [], p99: [], p50: [], beaconUs: [], workersUs: [] };
     const ratios: Record<string, number[]> = {};
-    for (const side of ['on', 'off'] as const) for (const c of cases) await load(`${apps[side].url}/v1/algo/bench/${c}`, keys[side], connections, 1); // warm-up
+    for (const side of ['on', 'off'] as const) for (const c of cases) await load(apps[side], `${apps[side].url}/v1/algo/bench/${c}`, keys[side], connections, 1); // warm-up
     for (let round = 0; round < rounds; round++) {
       for (const c of cases) {
         for (const conn of [connections, 4]) {
           const order = round % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const);
           const got: Record<string, number> = {};
           for (const side of order) {
-            const r = await load(`${apps[side].url}/v1/algo/bench/${c}`, keys[side], conn, seconds);
+            const r = await load(apps[side], `${apps[side].url}/v1/algo/bench/${c}`, keys[side], conn, seconds);
             if (r.bad) throw new Error(`${c} ${side}: ${r.bad} failed requests`);
             const s = samples[`${c} ${side} @${conn}`];
             s.rps.push(r.rps);
             s.p50.push(r.p50);
             s.p99.push(r.p99);
+            s.beaconUs.push(r.beaconUs);
+            s.workersUs.push(r.workersUs);
             got[side] = r.rps;
           }
           (ratios[`${c} @${conn}`] ??= []).push(got.on / got.off);
@@ -92,7 +105,7 @@ export async function sandboxCompare(rounds: number, seconds: number, connection
       'javascript off': await coldStarts(apps.off, 'javascript', 'isolated', 10),
       'javascript on isolated': await coldStarts(apps.on, 'javascript', 'isolated', 10),
     };
-    const table = Object.entries(samples).map(([name, s]) => ({ case: name, 'req/s': Math.round(median(s.rps)), 'p50 ms': median(s.p50), 'p99 ms': median(s.p99) }));
+    const table = Object.entries(samples).map(([name, s]) => ({ case: name, 'req/s': Math.round(median(s.rps)), 'p50 ms': median(s.p50), 'p99 ms': median(s.p99), 'Beacon CPU µs/call': Math.round(median(s.beaconUs)), 'workers CPU µs/call': Math.round(median(s.workersUs)) }));
     console.table(table);
     console.table(Object.entries(ratios).map(([name, r]) => ({ case: name, 'on/off throughput (median of rounds)': Number(median(r).toFixed(3)), rounds: r.map((x) => x.toFixed(3)).join(' ') })));
     console.table(Object.entries(cold).map(([name, xs]) => ({ 'cold start (first call on a new worker)': name, 'median ms': Number(median(xs).toFixed(1)), 'p90 ms': Number(pct(xs, 0.9).toFixed(1)) })));
