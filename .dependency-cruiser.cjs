@@ -9,6 +9,7 @@ const INTERFACES = [
   '^src/insights/insights-sink\\.ts$', // execution hands its typed Insights record to the sink
   '^src/insights/reported-metrics\\.ts$', // the metrics algorithm code reports during a call
   '^src/algorithms/semver\\.ts$', // the version reader orders versions like the management API
+  '^src/algorithms/version-model\\.ts$', // the one shape of a version and its row mapping (decisions.md 40)
   '^src/users/user-store\\.ts$', // who owns what: the management API looks owners up
 ];
 

@@ -1,7 +1,8 @@
 import type { SourceFiles } from '../platform/source-tree';
 import type { Db } from '../platform/db';
 import { UUID_PATTERN } from '../platform/ids';
-import { type BuildStatus, type BuildView, selectBuildViews, toBuildView } from './build-model';
+import { type BuildView, selectBuildViews, toBuildView } from './build-model';
+import type { BuildStatus } from './version-model';
 
 export interface StartedBuild {
   view: BuildView;

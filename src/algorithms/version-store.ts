@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import { type BuildView, selectBuildViews, toBuildView, type VersionSnapshot } from './build-model';
+import { type BuildView, selectBuildViews, toBuildView } from './build-model';
+import type { VersionSnapshot } from './version-model';
 import type { Db } from '../platform/db';
 import type { AlgorithmSettings, Callability, Details } from './algorithm-store';
 import type { SemVer } from './semver';

@@ -1,7 +1,10 @@
 // The SQL execution needs, read-only: an algorithm with its published versions (one round trip),
 // a build by commit hash, and a build's files. find* return undefined when nothing matches.
+// Version rows carry the keys of VersionRefRow and go through toVersionRef (algorithms/version-model.ts),
+// the mapping the management API uses too.
 import type { Db } from '../platform/db';
-import type { BuildCandidate, PublishedVersion } from './version-resolver';
+import { toVersionRef, type VersionRef, type VersionRefRow } from '../algorithms/version-model';
+import type { BuildCandidate } from './version-resolver';
 
 export interface AlgorithmSnapshot {
   id: string;
@@ -12,7 +15,7 @@ export interface AlgorithmSnapshot {
   networkAccess: 'isolated' | 'full'; // the algorithm's settings.network_access (default full)
   /** settings.pipeline_enabled: whether its code may call other algorithms (absent: true). */
   pipelineEnabled?: boolean;
-  versions: PublishedVersion[];
+  versions: VersionRef[];
 }
 
 export interface BuildFiles {
@@ -20,35 +23,17 @@ export interface BuildFiles {
   files: Record<string, string>;
 }
 
-interface VersionJson {
-  major: number;
-  minor: number;
-  revision: number;
-  callability: 'public' | 'private';
-  insights: boolean;
-  build_id: string;
-  commit_sha: string;
-}
-
 const SNAPSHOT_SELECT = `
   SELECT a.id, a.owner_id, u.username AS owner, a.name, a.language, a.settings->>'network_access' AS network_access,
     (a.settings->>'pipeline_enabled') IS DISTINCT FROM 'false' AS pipeline_enabled,
     COALESCE((
       SELECT json_agg(json_build_object(
-        'major', v.major, 'minor', v.minor, 'revision', v.revision, 'callability', v.algorithm_callability,
-        'insights', v.insights_enabled, 'build_id', v.build_id, 'commit_sha', b.commit_sha))
+        'build_id', v.build_id, 'commit_sha', b.commit_sha, 'major', v.major, 'minor', v.minor, 'revision', v.revision,
+        'algorithm_callability', v.algorithm_callability, 'insights_enabled', v.insights_enabled))
       FROM versions v JOIN builds b ON b.id = v.build_id
       WHERE v.algorithm_id = a.id
     ), '[]'::json) AS versions
   FROM algorithms a JOIN users u ON u.id = a.owner_id`;
-
-const toVersion = (v: VersionJson): PublishedVersion => ({
-  version: { major: v.major, minor: v.minor, revision: v.revision },
-  callability: v.callability,
-  insightsEnabled: v.insights,
-  buildId: v.build_id,
-  commitSha: v.commit_sha,
-});
 
 function toSnapshot(row: Record<string, unknown> | undefined): AlgorithmSnapshot | undefined {
   if (!row) return undefined;
@@ -60,7 +45,7 @@ function toSnapshot(row: Record<string, unknown> | undefined): AlgorithmSnapshot
     language: String(row.language),
     networkAccess: row.network_access === 'isolated' ? 'isolated' : 'full',
     pipelineEnabled: row.pipeline_enabled !== false,
-    versions: (row.versions as VersionJson[]).map(toVersion),
+    versions: (row.versions as VersionRefRow[]).map(toVersionRef),
   };
 }
 
@@ -80,7 +65,7 @@ export class ExecutionStore {
 
   async findBuildByHash(algorithmId: string, commitSha: string): Promise<BuildCandidate | undefined> {
     const { rows } = await this.db.raw(
-      `SELECT b.id, b.commit_sha, b.status, v.major, v.minor, v.revision, v.algorithm_callability, v.insights_enabled
+      `SELECT b.id, b.status, v.build_id, b.commit_sha, v.major, v.minor, v.revision, v.algorithm_callability, v.insights_enabled
        FROM builds b LEFT JOIN versions v ON v.build_id = b.id
        WHERE b.algorithm_id = ? AND b.commit_sha = ?`,
       [algorithmId, commitSha],
@@ -88,17 +73,7 @@ export class ExecutionStore {
     const r = rows[0];
     if (!r) return undefined;
     const candidate: BuildCandidate = { buildId: r.id, commitSha: r.commit_sha, status: r.status };
-    if (r.major !== null) {
-      candidate.published = toVersion({
-        major: r.major,
-        minor: r.minor,
-        revision: r.revision,
-        callability: r.algorithm_callability,
-        insights: r.insights_enabled,
-        build_id: r.id,
-        commit_sha: r.commit_sha,
-      });
-    }
+    if (r.build_id !== null) candidate.published = toVersionRef(r);
     return candidate;
   }
 

@@ -8,7 +8,8 @@
 //   <40 hex>           that build, published or not, if it succeeded; owner only
 // "Highest" is semantic-version order, not publish order. A non-owner asking for something only the
 // owner may call gets 403 (the algorithm's existence is not secret: its public versions are callable).
-import { compareSemver, type SemVer } from '../algorithms/semver';
+import { compareSemver, formatSemver, type SemVer } from '../algorithms/semver';
+import type { BuildStatus, VersionRef } from '../algorithms/version-model';
 import { GIT_HASH_PATTERN } from '../platform/ids';
 
 export type VersionSpec =
@@ -19,29 +20,16 @@ export type VersionSpec =
   | { kind: 'exact'; version: SemVer }
   | { kind: 'hash'; hash: string };
 
-export interface PublishedVersion {
-  version: SemVer;
-  callability: 'public' | 'private';
-  insightsEnabled: boolean;
-  buildId: string;
-  commitSha: string;
-}
-
 /** A build looked up by commit hash, with its published version when it has one. */
 export interface BuildCandidate {
   buildId: string;
   commitSha: string;
-  status: 'in-progress' | 'succeeded' | 'failed';
-  published?: PublishedVersion;
+  status: BuildStatus;
+  published?: VersionRef;
 }
 
-export interface ResolvedVersion {
-  buildId: string;
-  commitSha: string;
-  /** "1.2.3" when the build is a published version; undefined for an unpublished build. */
-  semanticVersion?: string;
-  insightsEnabled: boolean;
-}
+/** What a call runs: a build, and its version's semantic version ("1.2.3") when it is published. */
+export type ResolvedVersion = Pick<VersionRef, 'buildId' | 'commitSha' | 'insightsEnabled'> & { semanticVersion?: string };
 
 export type Resolution = { ok: true; version: ResolvedVersion } | { ok: false; status: 403 | 404; reason: string };
 
@@ -66,22 +54,20 @@ export function parseVersionSpec(raw: string | undefined): VersionSpec | undefin
 
 export const VERSION_FORMS = 'latest, latestPrivate, 1, 1.*, 1.2, 1.2.*, 1.2.3 or a 40-character build hash';
 
-const fmt = (v: SemVer): string => `${v.major}.${v.minor}.${v.revision}`;
-
-function highest(versions: PublishedVersion[], keep: (v: PublishedVersion) => boolean): PublishedVersion | undefined {
-  let best: PublishedVersion | undefined;
-  for (const v of versions) if (keep(v) && (!best || compareSemver(v.version, best.version) > 0)) best = v;
+function highest(versions: VersionRef[], keep: (v: VersionRef) => boolean): VersionRef | undefined {
+  let best: VersionRef | undefined;
+  for (const v of versions) if (keep(v) && (!best || compareSemver(v.semver, best.semver) > 0)) best = v;
   return best;
 }
 
-const fromPublished = (v: PublishedVersion): ResolvedVersion => ({
+const fromPublished = (v: VersionRef): ResolvedVersion => ({
   buildId: v.buildId,
   commitSha: v.commitSha,
-  semanticVersion: fmt(v.version),
+  semanticVersion: formatSemver(v.semver),
   insightsEnabled: v.insightsEnabled,
 });
 
-const found = (v: PublishedVersion | undefined, reason: string): Resolution =>
+const found = (v: VersionRef | undefined, reason: string): Resolution =>
   v ? { ok: true, version: fromPublished(v) } : { ok: false, status: 404, reason };
 
 /**
@@ -90,11 +76,11 @@ const found = (v: PublishedVersion | undefined, reason: string): Resolution =>
  */
 export function resolveVersion(
   spec: VersionSpec,
-  versions: PublishedVersion[],
+  versions: VersionRef[],
   isOwner: boolean,
   build?: BuildCandidate,
 ): Resolution {
-  const isPublic = (v: PublishedVersion) => v.callability === 'public';
+  const isPublic = (v: VersionRef) => v.callability === 'public';
   switch (spec.kind) {
     case 'latest':
       return found(highest(versions, isPublic), 'no public version is published');
@@ -102,16 +88,16 @@ export function resolveVersion(
       if (!isOwner) return { ok: false, status: 403, reason: 'only the owner may call latestPrivate' };
       return found(highest(versions, () => true), 'no version is published');
     case 'major':
-      return found(highest(versions, (v) => isPublic(v) && v.version.major === spec.major), `no public ${spec.major}.x.y version`);
+      return found(highest(versions, (v) => isPublic(v) && v.semver.major === spec.major), `no public ${spec.major}.x.y version`);
     case 'minor':
       return found(
-        highest(versions, (v) => isPublic(v) && v.version.major === spec.major && v.version.minor === spec.minor),
+        highest(versions, (v) => isPublic(v) && v.semver.major === spec.major && v.semver.minor === spec.minor),
         `no public ${spec.major}.${spec.minor}.y version`,
       );
     case 'exact': {
-      const v = versions.find((x) => compareSemver(x.version, spec.version) === 0);
-      if (!v) return { ok: false, status: 404, reason: `version ${fmt(spec.version)} does not exist` };
-      if (!isPublic(v) && !isOwner) return { ok: false, status: 403, reason: `version ${fmt(spec.version)} is private; only the owner may call it` };
+      const v = versions.find((x) => compareSemver(x.semver, spec.version) === 0);
+      if (!v) return { ok: false, status: 404, reason: `version ${formatSemver(spec.version)} does not exist` };
+      if (!isPublic(v) && !isOwner) return { ok: false, status: 403, reason: `version ${formatSemver(spec.version)} is private; only the owner may call it` };
       return { ok: true, version: fromPublished(v) };
     }
     case 'hash':

@@ -1292,7 +1292,7 @@ export interface components {
             compilation?: components["schemas"]["AlgorithmCompilation"];
         };
         /** @description An algorithm object that always carries build, compilation, version_info and self_link (.../versions/<git_hash>). */
-        AlgorithmVersion: components["schemas"]["Algorithm"] & unknown;
+        AlgorithmVersion: WithRequired<components["schemas"]["Algorithm"], "version_info" | "build" | "compilation" | "self_link">;
         PagedAlgorithms: {
             marker: string | null;
             next_link: string | null;
@@ -3488,3 +3488,6 @@ export interface operations {
         };
     };
 }
+type WithRequired<T, K extends keyof T> = T & {
+    [P in K]-?: T[P];
+};

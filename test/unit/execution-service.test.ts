@@ -8,17 +8,17 @@ import { ApiError } from '../../src/platform/errors';
 import { ExecutionService, type ExecutionServiceDeps } from '../../src/execution/execution-service';
 import type { AlgorithmSnapshot } from '../../src/execution/execution-store';
 import type { CallOutcome } from '../../src/execution/worker-pool';
-import type { PublishedVersion } from '../../src/execution/version-resolver';
+import type { VersionRef } from '../../src/algorithms/version-model';
 
 const OWNER: Principal = { userId: 'u-owner', username: 'ana', keyType: 'AlgorithmKey', allowAlgo: true, allowAlgoManagement: true, algoAcl: ['algo://*'] };
 const OTHER: Principal = { ...OWNER, userId: 'u-other', username: 'bob' };
 
-const version = (v: string, insightsEnabled: boolean, callability: 'public' | 'private' = 'public'): PublishedVersion => {
+const version = (v: string, insightsEnabled: boolean, callability: 'public' | 'private' = 'public'): VersionRef => {
   const [major, minor, revision] = v.split('.').map(Number);
-  return { version: { major, minor, revision }, callability, insightsEnabled, buildId: `b-${v}`, commitSha: 'a'.repeat(40) };
+  return { semver: { major, minor, revision }, callability, insightsEnabled, buildId: `b-${v}`, commitSha: 'a'.repeat(40) };
 };
 
-function harness(versions: PublishedVersion[], opts: { sinkFails?: boolean; outcome?: Partial<CallOutcome> } = {}) {
+function harness(versions: VersionRef[], opts: { sinkFails?: boolean; outcome?: Partial<CallOutcome> } = {}) {
   const snapshot = (): AlgorithmSnapshot => ({ id: 'algo-1', ownerId: 'u-owner', owner: 'ana', name: 'Counter', language: 'python3', networkAccess: 'isolated', versions: [...versions] });
   const log: string[] = [];
   const records: InsightsRecord[] = [];

@@ -4,19 +4,19 @@ import {
   parseVersionSpec,
   resolveVersion,
   type BuildCandidate,
-  type PublishedVersion,
   type Resolution,
 } from '../../src/execution/version-resolver';
+import type { VersionRef } from '../../src/algorithms/version-model';
 
 const hashOf = (n: number) => n.toString(16).padStart(40, '0');
 
-function v(s: string, callability: 'public' | 'private', insightsEnabled = false): PublishedVersion {
+function v(s: string, callability: 'public' | 'private', insightsEnabled = false): VersionRef {
   const [major, minor, revision] = s.split('.').map(Number);
-  return { version: { major, minor, revision }, callability, insightsEnabled, buildId: `build-${s}`, commitSha: hashOf(major * 10000 + minor * 100 + revision) };
+  return { semver: { major, minor, revision }, callability, insightsEnabled, buildId: `build-${s}`, commitSha: hashOf(major * 10000 + minor * 100 + revision) };
 }
 
 // Deliberately out of order: "highest" must be semantic-version order, not list order.
-const VERSIONS: PublishedVersion[] = [
+const VERSIONS: VersionRef[] = [
   v('1.2.0', 'public'),
   v('0.9.0', 'public'),
   v('1.10.0', 'public', true),

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, enc, errorText } from '../api';
 import type { Me } from '../main';
 import { BASE, Link, navigate } from '../router';
-import type { Algorithm, Paged } from '../types';
+import type { Algorithm, PagedAlgorithms } from '../types';
 import { Empty, ErrorBox, Field } from '../ui';
 
 interface Language {
@@ -15,7 +15,7 @@ export function AlgorithmsPage({ me }: { me: Me }) {
   const [error, setError] = useState<string | undefined>();
 
   useEffect(() => {
-    api<Paged<Algorithm>>('GET', `/v1/users/${enc(me.username)}/algorithms?limit=100`)
+    api<PagedAlgorithms>('GET', `/v1/users/${enc(me.username)}/algorithms?limit=100`)
       .then((p) => setItems(p.results))
       .catch((err) => setError(refusal(err)));
   }, [me.username]);

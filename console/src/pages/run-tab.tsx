@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, enc, errorText } from '../api';
-import type { Paged, Version } from '../types';
+import type { PagedVersions, Version } from '../types';
 import { Empty, ErrorBox } from '../ui';
 
 interface CallResult {
@@ -20,7 +20,7 @@ export function RunTab(props: { owner: string; name: string; apiBase: string }) 
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
-    api<Paged<Version>>('GET', `${props.apiBase}/versions?limit=100&published=true`)
+    api<PagedVersions>('GET', `${props.apiBase}/versions?limit=100&published=true`)
       .then((p) => {
         setVersions(p.results);
         setVersion(p.results[0]?.version_info.semantic_version ?? '');

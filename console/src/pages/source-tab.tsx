@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, errorText } from '../api';
-import type { Build, Paged, SourceTree, Version } from '../types';
+import type { Build, PagedBuilds, SourceTree, Version } from '../types';
 import { ErrorBox, fmtTime } from '../ui';
 
 type BuildView = { state: 'idle' } | { state: 'running'; since: number; build?: Build } | { state: 'done'; ok: boolean; hash: string; log: string };
@@ -50,7 +50,7 @@ export function SourceTab(props: { apiBase: string; onBuilt: () => void }) {
     window.clearInterval(poll.current);
     poll.current = window.setInterval(async () => {
       try {
-        const p = await api<Paged<Build>>('GET', `${apiBase}/builds?limit=1`);
+        const p = await api<PagedBuilds>('GET', `${apiBase}/builds?limit=1`);
         const b = p.results[0];
         setBuild((v) => (v.state === 'running' ? { ...v, build: b } : v));
       } catch {

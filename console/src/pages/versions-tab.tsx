@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, errorText } from '../api';
-import type { Algorithm, Paged, Version } from '../types';
+import type { Algorithm, PagedVersions, Version } from '../types';
 import { Empty, ErrorBox, fmtTime } from '../ui';
 import { PublishDialog } from './publish-dialog';
 
@@ -13,7 +13,7 @@ export function VersionsTab(props: { apiBase: string; algo?: Algorithm; onPublis
   const [reload, setReload] = useState(0);
 
   useEffect(() => {
-    api<Paged<Version>>('GET', `${apiBase}/versions?limit=100`)
+    api<PagedVersions>('GET', `${apiBase}/versions?limit=100`)
       .then((p) => setVersions(p.results))
       .catch((err) => setError(errorText(err)));
   }, [apiBase, reload]);
