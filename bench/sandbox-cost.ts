@@ -77,7 +77,11 @@ export async function sandboxCompare(rounds: number, seconds: number, connection
     const samples: Record<string, { rps: number[]; p99: number[]; p50: number[]; beaconUs: number[]; workersUs: number[] }> = {};
     for (const side of ['on', 'off']) for (const c of cases) for (const conn of [connections, 4]) samples[`${c} ${side} @${conn}`] = { rps: [], p99: [], p50: [], beaconUs: [], workersUs: [] };
     const ratios: Record<string, number[]> = {};
-    for (const side of ['on', 'off'] as const) for (const c of cases) await load(apps[side], `${apps[side].url}/v1/algo/bench/${c}`, keys[side], connections, 1); // warm-up
+    // Warm-up, not recorded: a Beacon keeps getting faster for its first ~10 s under load (the JIT's
+    // tiers, the heap's sizing); a 1 s warm-up left the first rounds ~25% slower than the later ones.
+    // Both Beacons run the same code in one process, so they warm each other's functions too.
+    const warmup = Number(process.env.BENCH_WARMUP_SECONDS ?? 4);
+    for (let i = 0; i < 2; i++) for (const side of ['on', 'off'] as const) for (const c of cases) await load(apps[side], `${apps[side].url}/v1/algo/bench/${c}`, keys[side], connections, warmup);
     for (let round = 0; round < rounds; round++) {
       for (const c of cases) {
         for (const conn of [connections, 4]) {
