@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import type { operations } from '../generated/openapi-types';
 import { route, type RouteDef } from '../platform/routes';
 import { algorithmPath, versionJson } from './algorithm-json';
 import { target } from './algorithm-routes';
@@ -32,7 +33,7 @@ export function versionRoutes(d: VersionRouteDeps): RouteDef[] {
       const a = await d.algorithms.get(t.caller, t.owner, t.name);
       const scope = `versions:${a.id}`;
       const page = d.markers.page(scope, req.query);
-      const { published, callable } = req.query as { published?: boolean; callable?: boolean };
+      const { published, callable } = req.query as NonNullable<operations['listVersions']['parameters']['query']>;
       const rows = await d.versions.list(a, { published, callable }, page.limit, page.after);
       const base = d.baseUrl();
       res.json(d.markers.paged(scope, page, rows, (v) => v.build.seq, (v) => versionJson(a, v, base),

@@ -2837,6 +2837,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description An algorithm id (a UUID); another segment names no algorithm (404) */
                 algorithmId: string;
             };
             cookie?: never;

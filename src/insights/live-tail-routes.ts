@@ -1,3 +1,4 @@
+import type { operations } from '../generated/openapi-types';
 import { route, type RouteDef } from '../platform/routes';
 import type { LiveTail } from './live-tail';
 
@@ -7,7 +8,7 @@ import type { LiveTail } from './live-tail';
 export function liveTailRoutes(tail: LiveTail): RouteDef[] {
   return [
     route('get', '/v1/admin/insights/live-tail', 'admin', (req, res) => {
-      const q = req.query as { algorithm?: string; after?: number };
+      const q = req.query as NonNullable<operations['getInsightsLiveTail']['parameters']['query']>;
       res.json(tail.list({ algorithm: q.algorithm, after: q.after }));
     }),
   ];

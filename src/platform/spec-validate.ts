@@ -83,17 +83,19 @@ export class SpecValidator {
     }
     const all = [...byKey.values()];
     const group = (where: string) => all.filter((p) => p.in === where);
-    const objectOf = (ps: Json[]) => ({
+    const objectOf = (ps: Json[], closed = false) => ({
       type: 'object',
       properties: Object.fromEntries(ps.map((p) => [p.name, rewriteRefs(p.schema ?? {})])),
       required: ps.filter((p) => p.required).map((p) => p.name),
+      // Query parameters an operation does not list pass, unless it says x-strict-query.
+      ...(closed ? { additionalProperties: false } : {}),
     });
     const pathParams = group('path');
     const queryParams = group('query');
     const bodySchema = jsonBody ? op.requestBody?.content?.['application/json']?.schema : undefined;
     return {
       params: pathParams.length ? this.params.compile(objectOf(pathParams)) : undefined,
-      query: queryParams.length ? this.params.compile(objectOf(queryParams)) : undefined,
+      query: queryParams.length ? this.params.compile(objectOf(queryParams, op['x-strict-query'] === true)) : undefined,
       body: bodySchema ? this.bodies.compile(rewriteRefs(bodySchema) as Json) : undefined,
       booleans: queryParams.filter((p) => this.deref(p.schema as Json).type === 'boolean').map((p) => String(p.name)),
     };

@@ -1,3 +1,4 @@
+import type { operations } from '../generated/openapi-types';
 import { conflict, ErrorCode, isUniqueViolation } from '../platform/errors';
 import { route, type RouteDef } from '../platform/routes';
 import { keyRoutes } from './key-routes';
@@ -5,11 +6,15 @@ import { accountOf, userNamed, userNotFound, type UserRoutesDeps } from './user-
 import { userJson } from './user-json';
 import type { UserStore } from './user-store';
 
+type CreateUserBody = operations['createUser']['requestBody']['content']['application/json'];
+/** As validated: limit defaults to 100 (openapi.yaml). */
+type ListUsersQuery = Required<Pick<NonNullable<operations['listUsers']['parameters']['query']>, 'limit'>> & { marker?: string };
+
 export function userRoutes(store: UserStore, baseUrl: () => string, forgetKeys: UserRoutesDeps['forgetKeys']): RouteDef[] {
   return [
     route('post', '/v1/users', 'admin', async (req, res) => {
       try {
-        const user = await store.createUser(req.body);
+        const user = await store.createUser(req.body as CreateUserBody);
         res.status(201).json(userJson(user, baseUrl()));
       } catch (err) {
         if (isUniqueViolation(err)) throw conflict(`Username '${req.body.username}' has been taken.`, ErrorCode.UsernameHasBeenTaken);
@@ -18,7 +23,7 @@ export function userRoutes(store: UserStore, baseUrl: () => string, forgetKeys: 
     }),
 
     route('get', '/v1/users', 'admin', async (req, res) => {
-      const { limit, marker } = req.query as unknown as { limit: number; marker?: string };
+      const { limit, marker } = req.query as unknown as ListUsersQuery;
       const page = await store.listUsers(limit + 1, marker);
       const more = page.length > limit;
       const results = page.slice(0, limit);
