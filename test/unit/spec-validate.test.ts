@@ -27,6 +27,7 @@ const routes: RouteDef[] = [
   route('get', '/v1/algorithms/{owner}/{name}/builds', 'public', echo('listBuilds')),
   route('post', '/v1/algo/{owner}/{name}', 'public', echo('callAlgorithm'), { body: 'none' }),
   route('get', '/v1/admin/insights/live-tail', 'public', echo('liveTail')),
+  route('put', '/v1/algorithms/{owner}/{name}/source', 'public', echo('putSource')),
 ];
 
 const app = express();
@@ -78,6 +79,9 @@ describe('the spec validator', () => {
     assert.equal(res.body.body.settings.package_set, 'x');
     assert.equal((await http.get('/v1/algorithms/alice/Hello/builds?extra=1')).status, 200, 'unknown query parameters pass');
     assertInvalid(await http.get('/v1/users?extra=1'), ['query.extra']); // x-strict-query
+    // additionalProperties: false is kept to: a source tree is only its files.
+    assertInvalid(await http.put('/v1/algorithms/alice/Hello/source').send({ files: { 'src/a.py': 'x' }, extra: 1 }), ['body.extra']);
+    assertInvalid(await http.put('/v1/algorithms/alice/Hello/source').send({ files: { 'src/a.py': 7 } }), ['body.files.src/a.py']);
   });
 
   test('query and path values are converted to the documented types; booleans in any case and 1/0', async () => {
