@@ -17,7 +17,9 @@ import { newRequestId } from './platform/ids';
 import { accessLog, type Logger } from './platform/logger';
 import { createMetrics, type Metrics } from './platform/metrics';
 import { createMetricsApp } from './platform/metrics-app';
+import { loadOpenApiDocument } from './platform/openapi-document';
 import { mountRoutes, type RouteDef } from './platform/routes';
+import { contractValidator } from './platform/spec-validate';
 import { urlHygiene } from './platform/text-hygiene';
 import { userRoutes } from './users/user-routes';
 import { UserStore } from './users/user-store';
@@ -78,7 +80,7 @@ export function createApp(deps: AppDeps): Beacon {
     ...execution.routes,
     ...insights.routes,
     ...whoamiRoutes(),
-    ...openapiRoutes(),
+    ...openapiRoutes(loadOpenApiDocument()),
   ];
 
   const app = express();
@@ -98,7 +100,8 @@ export function createApp(deps: AppDeps): Beacon {
   app.use(metrics.httpMiddleware());
   app.use(accessLog(logger));
   app.use(urlHygiene());
-  app.use(mountRoutes(routes, { authenticator, jsonLimit: '2mb' }));
+  // Every route's parameters and JSON body are checked against openapi.yaml (compiled here, at start-up).
+  app.use(mountRoutes(routes, { authenticator, jsonLimit: '2mb', spec: contractValidator() }));
   app.use(consoleRouter()); // the web console (static files; it calls the API above like any client)
   app.use((req) => {
     throw new ApiError(404, ErrorCode.InvalidRequest, `No route for ${req.method} ${req.path}`);

@@ -3,7 +3,6 @@
 // and hands over to the owner/name route, which checks the caller as usual. They come first in
 // the table and step aside (`match`) for a first segment that is not a UUID, so
 // /v1/algorithms/alice/builds still names alice's algorithm called "builds".
-import Joi from 'joi';
 import { UUID_PATTERN } from '../platform/ids';
 import type { RouteDef } from '../platform/routes';
 import type { AlgorithmService } from './algorithm-service';
@@ -12,7 +11,6 @@ const ONE = '/v1/algorithms/{owner}/{name}';
 const ALIASED: Array<[RouteDef['method'], string]> = [
   ['get', ''], ['put', ''], ['post', '/compile'], ['get', '/builds'], ['get', '/versions'], ['get', '/errors'],
 ];
-const idParams = Joi.object({ algorithmId: Joi.string().pattern(UUID_PATTERN).required() });
 
 export function algorithmIdRoutes(routes: RouteDef[], algorithms: AlgorithmService): RouteDef[] {
   return ALIASED.map(([method, suffix]) => {
@@ -22,7 +20,6 @@ export function algorithmIdRoutes(routes: RouteDef[], algorithms: AlgorithmServi
       ...def,
       path: `/v1/algorithms/{algorithmId}${suffix}`,
       match: (req) => UUID_PATTERN.test(String(req.params.algorithmId)),
-      validate: { ...def.validate, params: idParams },
       handler: async (req, res) => {
         const a = await algorithms.getById(String(req.params.algorithmId));
         req.params.owner = a.ownerName;

@@ -4,7 +4,7 @@ import { entryPath, LANGUAGES } from '../platform/language-catalogue';
 import { route, type RouteDef } from '../platform/routes';
 import { ApiError, ErrorCode } from '../platform/errors';
 import { algorithmJson } from './algorithm-json';
-import { algorithmParams, createBody, ownerParams, pageQuery, sourceBody, updateBody, userParams } from './algorithm-schemas';
+import { sourceBody } from './algorithm-schemas';
 import type { AlgorithmService } from './algorithm-service';
 import type { Algorithm } from './algorithm-store';
 import { SOURCE_LIMITS } from '../platform/source-tree';
@@ -34,7 +34,6 @@ const sourceJson = (a: Algorithm, s: { files: SourceFiles; updatedAt: Date }) =>
 
 export function algorithmRoutes(d: AlgorithmRouteDeps): RouteDef[] {
   const one = '/v1/algorithms/{owner}/{name}';
-  const params = algorithmParams;
   return [
     route('get', '/v1/algorithm-environments/edge/languages', 'manage', (_req, res) => {
       res.json(LANGUAGES.map(languageJson));
@@ -46,7 +45,7 @@ export function algorithmRoutes(d: AlgorithmRouteDeps): RouteDef[] {
     route('post', '/v1/algorithms/{owner}', 'manage', async (req, res) => {
       const a = await d.algorithms.create(req.principal!, String(req.params.owner), req.body);
       res.status(201).json(algorithmJson(a, d.baseUrl()));
-    }, { validate: { params: ownerParams, body: createBody } }),
+    }),
 
     route('get', '/v1/users/{username}/algorithms', 'manage', async (req, res) => {
       const username = String(req.params.username);
@@ -56,7 +55,7 @@ export function algorithmRoutes(d: AlgorithmRouteDeps): RouteDef[] {
       const base = d.baseUrl();
       res.json(d.markers.paged(scope, page, rows, (a) => a.name.toLowerCase(), (a) => algorithmJson(a, base),
         (marker) => pageLink(base, `/v1/users/${username}/algorithms`, { limit: page.limit, marker })));
-    }, { validate: { params: userParams, query: pageQuery } }),
+    }),
 
     route('get', one, 'manage', async (req, res) => {
       const t = target(req);
@@ -65,38 +64,38 @@ export function algorithmRoutes(d: AlgorithmRouteDeps): RouteDef[] {
       // Another user's public algorithm: its description, not its builds.
       const own = a.ownerId === t.caller.userId;
       res.json(algorithmJson(a, d.baseUrl(), own ? await d.builds.latest(a) : undefined));
-    }, { validate: { params } }),
+    }),
 
     route('put', one, 'manage', async (req, res) => {
       const t = target(req);
       const a = await d.algorithms.update(t.caller, t.owner, t.name, req.body);
       res.json(algorithmJson(a, d.baseUrl(), await d.builds.latest(a)));
-    }, { validate: { params, body: updateBody } }),
+    }),
 
     route('delete', one, 'manage', async (req, res) => {
       const t = target(req);
       await d.algorithms.delete(t.caller, t.owner, t.name);
       res.status(204).end();
-    }, { validate: { params } }),
+    }),
 
     route('get', `${one}/source`, 'manage', async (req, res) => {
       const t = target(req);
       const { algorithm, source } = await d.algorithms.getSource(t.caller, t.owner, t.name);
       res.json(sourceJson(algorithm, source));
-    }, { validate: { params } }),
+    }),
 
     // A whole tree may be 5 MiB of text, more once JSON-escaped; the tree rules are in sourceBody.
     route('put', `${one}/source`, 'manage', async (req, res) => {
       const t = target(req);
       const { algorithm, source } = await d.algorithms.replaceSource(t.caller, t.owner, t.name, req.body.files);
       res.json(sourceJson(algorithm, source));
-    }, { validate: { params, body: sourceBody }, bodyLimit: '12mb', bodyShape: { maxEntries: SOURCE_LIMITS.maxFiles, maxKeyLength: SOURCE_LIMITS.maxPathLength, maxDepth: 3 } }),
+    }, { validate: { body: sourceBody }, bodyLimit: '12mb', bodyShape: { maxEntries: SOURCE_LIMITS.maxFiles, maxKeyLength: SOURCE_LIMITS.maxPathLength, maxDepth: 3 } }),
 
     // Beacon hosts the source itself, so the connection to it is always up.
     route('get', `${one}/scm/status`, 'manage', async (req, res) => {
       const t = target(req);
       await d.algorithms.get(t.caller, t.owner, t.name);
       res.json({ scm_connection_status: 'active' });
-    }, { validate: { params } }),
+    }),
   ];
 }

@@ -1,7 +1,5 @@
-import Joi from 'joi';
 import { algorithmPath, buildJson, versionJson } from './algorithm-json';
 import { target } from './algorithm-routes';
-import { algorithmParams, pageQuery } from './algorithm-schemas';
 import type { AlgorithmService } from './algorithm-service';
 import { type MarkerCodec, pageLink } from './paging';
 import { route, type RouteDef } from '../platform/routes';
@@ -14,19 +12,15 @@ export interface BuildRouteDeps {
   baseUrl: () => string;
 }
 
-// Any string reaches the handler: a malformed build id is simply a build that does not exist (404).
-const buildParams = algorithmParams.keys({ build_id: Joi.string().max(200).required() });
-
 export function buildRoutes(d: BuildRouteDeps): RouteDef[] {
   const one = '/v1/algorithms/{owner}/{name}';
-  const params = algorithmParams;
   return [
     // Whatever the body (Python and Node send {}, Java nothing at all), compile takes the current source.
     route('post', `${one}/compile`, 'manage', async (req, res) => {
       const t = target(req);
       const a = await d.algorithms.get(t.caller, t.owner, t.name);
       res.json(versionJson(a, await d.builds.compile(a), d.baseUrl()));
-    }, { validate: { params } }),
+    }),
 
     route('get', `${one}/builds`, 'manage', async (req, res) => {
       const t = target(req);
@@ -37,18 +31,18 @@ export function buildRoutes(d: BuildRouteDeps): RouteDef[] {
       const base = d.baseUrl();
       res.json(d.markers.paged(scope, page, rows, (v) => v.build.seq, buildJson,
         (marker) => pageLink(base, `${algorithmPath(a)}/builds`, { limit: page.limit, marker })));
-    }, { validate: { params, query: pageQuery } }),
+    }),
 
     route('get', `${one}/builds/{build_id}`, 'manage', async (req, res) => {
       const t = target(req);
       const a = await d.algorithms.get(t.caller, t.owner, t.name);
       res.json(buildJson(await d.builds.get(a, String(req.params.build_id))));
-    }, { validate: { params: buildParams } }),
+    }),
 
     route('get', `${one}/builds/{build_id}/logs`, 'manage', async (req, res) => {
       const t = target(req);
       const a = await d.algorithms.get(t.caller, t.owner, t.name);
       res.json({ logs: await d.builds.logs(a, String(req.params.build_id)) });
-    }, { validate: { params: buildParams } }),
+    }),
   ];
 }

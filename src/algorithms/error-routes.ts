@@ -2,7 +2,6 @@
 // Algorithmia's error logs (DC retrieve-error-logs.md). Owner only.
 import { route, type RouteDef } from '../platform/routes';
 import { target } from './algorithm-routes';
-import { algorithmParams, userParams } from './algorithm-schemas';
 import type { AlgorithmService } from './algorithm-service';
 
 /** One failed execution as the error log keeps it (execution/error-log-store.ts writes them). */
@@ -41,11 +40,11 @@ export function errorRoutes(algorithms: AlgorithmService, errors: ErrorLogReader
       const t = target(req);
       const a = await algorithms.get(t.caller, t.owner, t.name);
       res.json((await errors.recent({ algorithmId: a.id })).map(errorJson));
-    }, { validate: { params: algorithmParams } }),
+    }),
 
     route('get', '/v1/users/{username}/errors', 'manage', async (req, res) => {
       algorithms.requireOwner(req.principal!, String(req.params.username));
       res.json((await errors.recent({ ownerId: req.principal!.userId })).map(errorJson));
-    }, { validate: { params: userParams } }),
+    }),
   ];
 }

@@ -1,11 +1,10 @@
 import type { Request, Response } from 'express';
+import type { operations } from '../generated/openapi-types';
 import { route, type RouteDef } from '../platform/routes';
 import { algorithmPath, versionJson } from './algorithm-json';
 import { target } from './algorithm-routes';
-import { algorithmParams } from './algorithm-schemas';
 import type { AlgorithmService } from './algorithm-service';
 import { type MarkerCodec, pageLink } from './paging';
-import { publishBody, versionParams, versionsQuery } from './version-schemas';
 import type { VersionService } from './version-service';
 
 export interface VersionRouteDeps {
@@ -17,7 +16,6 @@ export interface VersionRouteDeps {
 
 export function versionRoutes(d: VersionRouteDeps): RouteDef[] {
   const one = '/v1/algorithms/{owner}/{name}';
-  const params = algorithmParams;
 
   const publish = async (req: Request, res: Response) => {
     const t = target(req);
@@ -27,25 +25,25 @@ export function versionRoutes(d: VersionRouteDeps): RouteDef[] {
 
   return [
     // Python and R publish on /versions; Java, the Node TS client and the 2020 Insights docs on /version.
-    route('post', `${one}/versions`, 'manage', publish, { validate: { params, body: publishBody } }),
-    route('post', `${one}/version`, 'manage', publish, { validate: { params, body: publishBody } }),
+    route('post', `${one}/versions`, 'manage', publish),
+    route('post', `${one}/version`, 'manage', publish),
 
     route('get', `${one}/versions`, 'manage', async (req, res) => {
       const t = target(req);
       const a = await d.algorithms.get(t.caller, t.owner, t.name);
       const scope = `versions:${a.id}`;
       const page = d.markers.page(scope, req.query);
-      const { published, callable } = req.query as { published?: boolean; callable?: boolean };
+      const { published, callable } = req.query as NonNullable<operations['listVersions']['parameters']['query']>;
       const rows = await d.versions.list(a, { published, callable }, page.limit, page.after);
       const base = d.baseUrl();
       res.json(d.markers.paged(scope, page, rows, (v) => v.build.seq, (v) => versionJson(a, v, base),
         (marker) => pageLink(base, `${algorithmPath(a)}/versions`, { limit: page.limit, published, callable, marker })));
-    }, { validate: { params, query: versionsQuery } }),
+    }),
 
     route('get', `${one}/versions/{version}`, 'manage', async (req, res) => {
       const t = target(req);
       const a = await d.algorithms.get(t.caller, t.owner, t.name);
       res.json(versionJson(a, await d.versions.get(a, String(req.params.version)), d.baseUrl()));
-    }, { validate: { params: versionParams } }),
+    }),
   ];
 }

@@ -4,8 +4,8 @@ import { ApiError, ErrorCode, isUniqueViolation } from '../platform/errors';
 import { algorithmNotFound, mergeDetails, mergeSettings } from './algorithm-service';
 import type { Algorithm } from './algorithm-store';
 import { bump, compareSemver, formatSemver, normaliseVersionType, parseSemver, type SemVer } from './semver';
-import type { PublishBody } from './version-schemas';
-import { isGitHash } from './version-schemas';
+import { isGitHash } from '../platform/ids';
+import type { PublishBody } from './algorithm-schemas';
 import type { PublishPlan, PublishState, VersionFilter, VersionStore } from './version-store';
 
 export const versionNotFound = (version: string) =>
@@ -25,10 +25,11 @@ export function planPublish(state: PublishState, body: PublishBody): PublishPlan
     throw new ApiError(400, ErrorCode.AlgorithmBuildNotFound, 'There is no successful build to publish. Compile the algorithm first (POST .../compile).');
   }
   if (state.latest.version) throw alreadyPublished();
-  if (info.git_hash !== undefined && info.git_hash !== state.latest.build.commitSha) {
+  // Hashes are stored lower-case; callers may type them in any case (openapi.yaml allows A-F).
+  if (info.git_hash !== undefined && info.git_hash.toLowerCase() !== state.latest.build.commitSha) {
     throw new ApiError(400, ErrorCode.InvalidRequest, `Only the newest successful build (${state.latest.build.commitSha}) can be published.`);
   }
-  // Joi already refused unknown spellings, so this is never undefined here.
+  // openapi.yaml's check already refused unknown spellings, so this is never undefined here.
   const type = normaliseVersionType(info.version_type ?? info.type) ?? 'minor';
   const insightsEnabled = body.settings?.insights_enabled ?? info.insights_enabled ?? false;
   const settings = { ...mergeSettings(state.settings, body.settings), insights_enabled: insightsEnabled };

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { type NextFunction, type Request, type Response, Router } from 'express';
 import { consoleBundler } from './console-bundle';
-import { repoRoot } from './repo-root';
+import { repoRoot } from '../platform/repo-root';
 
 // The web console: one HTML shell for every /console/... URL (the browser code routes), its bundle,
 // and the bundled Swagger UI for the API page. Static files, not API routes: no auth here; the

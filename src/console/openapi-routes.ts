@@ -1,20 +1,16 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import YAML from 'yaml';
+import { loadOpenApiDocument, type OpenApiDocument } from '../platform/openapi-document';
 import { route, type RouteDef } from '../platform/routes';
-import { repoRoot } from './repo-root';
 
-// The contract, served as written (YAML) and as JSON for renderers and code generators. Read once.
-export function openapiRoutes(file = path.join(repoRoot(), 'openapi.yaml')): RouteDef[] {
-  let text: string | undefined;
+// The contract, served as written (YAML) and as JSON for renderers and code generators. The same
+// document the request validator uses (src/platform/spec-validate.ts), read once.
+export function openapiRoutes(contract: OpenApiDocument = loadOpenApiDocument()): RouteDef[] {
   let json: string | undefined;
-  const yaml = () => (text ??= fs.readFileSync(file, 'utf8'));
   return [
     route('get', '/openapi.yaml', 'public', (_req, res) => {
-      res.type('application/yaml; charset=utf-8').send(yaml());
+      res.type('application/yaml; charset=utf-8').send(contract.text);
     }),
     route('get', '/openapi.json', 'public', (_req, res) => {
-      json ??= JSON.stringify(YAML.parse(yaml()));
+      json ??= JSON.stringify(contract.doc);
       res.type('application/json').send(json);
     }),
   ];

@@ -1,28 +1,17 @@
 // The /v1/algo reply, shared by the public route and the workers' nested-call route: the query
 // parameters the clients send and the three reply forms (default JSON, output=raw, errors).
 import type { Response } from 'express';
-import Joi from 'joi';
+import type { operations } from '../generated/openapi-types';
 import { badRequest, ErrorCode, tooManyRequests } from '../platform/errors';
 import type { ExecutionTarget, RunOutcome } from './execution-service';
 import { RawJson } from './raw-json';
 
-// Clients send Python's True/False, so booleans are case-insensitive (Joi's default); unknown
-// parameters pass through untouched (the Python client forwards arbitrary extras).
-export const execQuery = Joi.object({
-  timeout: Joi.number().greater(0).max(3000).default(300).messages({
-    'number.greater': "'timeout' must be more than 0 seconds",
-    'number.max': "'timeout' must be at most 3000 seconds",
-    'number.base': "'timeout' must be a number of seconds",
-  }),
-  stdout: Joi.boolean().truthy('1').falsy('0').default(false),
-  output: Joi.string().lowercase().valid('raw', 'void', 'default').default('default'),
-}).unknown(true);
-
-export interface ExecQuery {
-  timeout: number;
-  stdout: boolean;
-  output: 'raw' | 'void' | 'default';
-}
+/**
+ * The query options as openapi.yaml's validation leaves them: converted, defaulted (timeout 300,
+ * stdout false, output 'default'; output in any case), unknown parameters untouched (the Python
+ * client forwards arbitrary extras).
+ */
+export type ExecQuery = Required<NonNullable<operations['callAlgorithm']['parameters']['query']>>;
 
 /** Sends the call's reply; a call the runner or the queue refused before any work throws its 4xx. */
 export function sendOutcome(res: Response, outcome: RunOutcome, target: ExecutionTarget, q: ExecQuery, requestId: string): void {

@@ -6,7 +6,7 @@ import type { Request, Response } from 'express';
 import { UUID_PATTERN } from '../platform/ids';
 import { route, type RouteDef } from '../platform/routes';
 import { decodeContentEncoding, parseInput } from './execution-input';
-import { execQuery, sendOutcome, type ExecQuery } from './algo-response';
+import { sendOutcome, type ExecQuery } from './algo-response';
 import type { AlgorithmRef, ExecutionService } from './execution-service';
 import { readRequestBody } from './request-body';
 import { unattributedInsightsRoute, workerInsightsRoute, type WorkerInsightsReceiver } from './worker-insights-route';
@@ -34,7 +34,7 @@ export function executionRoutes(service: ExecutionService, pool: WorkerInsightsR
     }
     sendOutcome(res, await service.run(target, input, opts), target, q, req.requestId);
   };
-  const opts = { body: 'none' as const, validate: { query: execQuery } };
+  const opts = { body: 'none' as const };
   return [
     route('post', '/v1/algo/{owner}/{name}', 'algo', execute, opts),
     route('post', '/v1/algo/{owner}/{name}/{version}', 'algo', execute, opts),

@@ -7,7 +7,7 @@
 import type { Request, Response } from 'express';
 import { ApiError, ErrorCode } from '../platform/errors';
 import { route, type RouteDef } from '../platform/routes';
-import { execQuery, sendOutcome, type ExecQuery } from './algo-response';
+import { sendOutcome, type ExecQuery } from './algo-response';
 import type { CallResolver } from './call-context';
 import { decodeContentEncoding, parseInput } from './execution-input';
 import { MAX_INPUT_BYTES, refFromParams } from './execution-routes';
@@ -31,7 +31,7 @@ export function nestedCallRoutes(resolver: CallResolver, nested: NestedCallServi
     }
     sendOutcome(res, await nested.run(parent, target, input, timeoutMs, req.requestId), target, q, req.requestId);
   };
-  const opts = { body: 'none' as const, validate: { query: execQuery } };
+  const opts = { body: 'none' as const };
   return [
     route('post', '/worker/{token}/v1/algo/{owner}/{name}', 'public', call, opts),
     route('post', '/worker/{token}/v1/algo/{owner}/{name}/{version}', 'public', call, opts),

@@ -1071,6 +1071,19 @@ export interface components {
              */
             algo_acl?: string[];
         };
+        /** @description What a new key may do; a PlatformAdminKey gets none of these whatever is sent. */
+        PermissionsInput: {
+            /** @default true */
+            allow_algo?: boolean;
+            /** @default true */
+            allow_algo_management?: boolean;
+            /**
+             * @default [
+             *       "algo://*"
+             *     ]
+             */
+            algo_acl?: string[];
+        };
         ApiKeySummary: {
             /** Format: uuid */
             id: string;
@@ -1219,15 +1232,21 @@ export interface components {
             network_access?: "isolated" | "full";
             pipeline_enabled?: boolean;
             royalty_microcredits?: number;
-            /** @description python3, python3-1, python, javascript, nodejs or r */
+            /** @description Ignored on create (it starts false) */
+            insights_enabled?: boolean;
+            /** @description python3, python3-1, python, javascript, nodejs or r (another: 400 code 4001) */
             language?: string;
-            /**
-             * Format: uuid
-             * @description An environment id
-             */
+            /** @description An environment id (an unknown one: 400 code 4001) */
             algorithm_environment?: string;
             /** @enum {string} */
             environment?: "cpu";
+        };
+        /** @description Recognised details; other keys are ignored. */
+        AlgorithmDetailsInput: {
+            /** @description On create it defaults to the name */
+            label?: string;
+            summary?: string;
+            tagline?: string;
         };
         AlgorithmSourceScm: {
             scm: {
@@ -1354,28 +1373,17 @@ export interface components {
         };
         CreateAlgorithmRequest: {
             name: components["schemas"]["AlgorithmName"];
-            details?: {
-                /** @description Defaults to the name */
-                label?: string;
-                summary?: string;
-                tagline?: string;
-            };
+            /** @default {} */
+            details?: components["schemas"]["AlgorithmDetailsInput"];
+            /** @default {} */
             settings?: components["schemas"]["AlgorithmSettingsInput"];
         };
         UpdateAlgorithmRequest: {
-            details?: {
-                label?: string;
-                summary?: string;
-                tagline?: string;
-            };
+            details?: components["schemas"]["AlgorithmDetailsInput"];
             settings?: components["schemas"]["AlgorithmSettingsInput"];
         };
         PublishRequest: {
-            details?: {
-                label?: string;
-                summary?: string;
-                tagline?: string;
-            };
+            details?: components["schemas"]["AlgorithmDetailsInput"];
             settings?: {
                 /** @enum {string} */
                 algorithm_callability?: "public" | "private";
@@ -1393,7 +1401,7 @@ export interface components {
             };
             version_info?: {
                 /**
-                 * @description Any case
+                 * @description Any case; patch is revision, default is minor (the default)
                  * @enum {string}
                  */
                 version_type?: "major" | "minor" | "revision" | "patch" | "default";
@@ -1405,7 +1413,9 @@ export interface components {
                 release_notes?: string;
                 sample_input?: string | null;
                 insights_enabled?: boolean;
-                /** @description Must be the newest successful build if given */
+                /** @description Used instead of the bump; it must be higher than every published version */
+                semantic_version?: string;
+                /** @description Must be the newest successful build if given (any case) */
                 git_hash?: string;
             };
         };
@@ -1829,6 +1839,7 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": {
+                    /** @default  */
                     key_label?: string;
                     /**
                      * @default AlgorithmKey
@@ -1842,7 +1853,8 @@ export interface operations {
                      * @description The key stops working then (must be in the future); none: it never expires.
                      */
                     expires_at?: string;
-                    permissions?: components["schemas"]["Permissions"];
+                    /** @default {} */
+                    permissions?: components["schemas"]["PermissionsInput"];
                 };
             };
         };
@@ -2461,6 +2473,7 @@ export interface operations {
             path: {
                 owner: components["schemas"]["Username"];
                 name: components["schemas"]["AlgorithmName"];
+                /** @description A build id (UUID); another string is simply a build that does not exist (404 code 1010) */
                 build_id: string;
             };
             cookie?: never;
@@ -2497,6 +2510,7 @@ export interface operations {
             path: {
                 owner: components["schemas"]["Username"];
                 name: components["schemas"]["AlgorithmName"];
+                /** @description A build id (UUID); another string is simply a build that does not exist (404 code 1010) */
                 build_id: string;
             };
             cookie?: never;
@@ -2823,6 +2837,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description An algorithm id (a UUID); another segment names no algorithm (404) */
                 algorithmId: string;
             };
             cookie?: never;
@@ -3256,8 +3271,11 @@ export interface operations {
                     phase: "pre-receive" | "post-receive";
                     /** @description git's hook input: '<old> <new> <ref>' lines */
                     updates: string;
-                    /** @description the push's object quarantine (GIT_OBJECT_DIRECTORY, GIT_ALTERNATE_OBJECT_DIRECTORIES) */
-                    env?: Record<string, never>;
+                    /** @description the push's object quarantine */
+                    env?: {
+                        GIT_OBJECT_DIRECTORY?: string;
+                        GIT_ALTERNATE_OBJECT_DIRECTORIES?: string;
+                    };
                 };
             };
         };
@@ -3357,7 +3375,7 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": Record<string, never> | components["schemas"]["InsightsConnectionRequest"];
+                "application/json": unknown;
             };
         };
         responses: {

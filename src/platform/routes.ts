@@ -1,12 +1,15 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response, Router } from 'express';
 import type Joi from 'joi';
 import { type AuthLevel, type Authenticator, requireLevel } from './auth';
+import { contractValidator, type SpecValidator } from './spec-validate';
 import { checkBody, checkJsonShape, DEFAULT_BODY_LIMITS, type BodyLimits } from './text-hygiene';
 import { validate } from './validate';
 
 /**
- * One line per route: method, OpenAPI-style path, who may call it, how the body is read, what is
- * validated, and the handler. The same tables feed express and the spec-coverage test.
+ * One line per route: method, OpenAPI-style path, who may call it, how the body is read, and the
+ * handler. Every route is an operation of openapi.yaml, and its parameters and JSON body are checked
+ * against it before the handler runs (spec-validate.ts). The same tables feed express and the
+ * spec-coverage test.
  */
 export interface RouteDef {
   method: 'get' | 'post' | 'put' | 'delete';
@@ -16,8 +19,12 @@ export interface RouteDef {
   body?: 'json' | 'none';
   /** Overrides the JSON size limit for this route (e.g. whole source trees), as '12mb'. */
   bodyLimit?: string;
-  /** Structure bounds of the JSON body, checked before joi (defaults: DEFAULT_BODY_LIMITS). */
+  /** Structure bounds of the JSON body, checked before it is validated (defaults: DEFAULT_BODY_LIMITS). */
   bodyShape?: Partial<BodyLimits>;
+  /**
+   * Only what openapi.yaml cannot say (a source tree's paths, broker lists, CA certificates): run
+   * after the spec's check passed, and its converted values replace the input.
+   */
   validate?: { params?: Joi.Schema; query?: Joi.Schema; body?: Joi.Schema };
   /** When it answers false the route steps aside for the next one with a matching path (e.g. a UUID segment). */
   match?: (req: Request) => boolean;
@@ -27,6 +34,8 @@ export interface RouteDef {
 export interface RouteOptions {
   authenticator: Authenticator;
   jsonLimit: string;
+  /** What requests are checked against (default: the service's openapi.yaml). */
+  spec?: SpecValidator;
 }
 
 export const toExpressPath = (p: string): string => p.replace(/\{(\w+)\}/g, ':$1');
@@ -43,6 +52,7 @@ export function route(
 
 export function mountRoutes(routes: RouteDef[], opts: RouteOptions): Router {
   const router = Router();
+  const spec = opts.spec ?? contractValidator();
   // The raw bytes' shape is checked before JSON.parse runs (verify is called with them first).
   const jsonParser = (limit: string, shape: BodyLimits) =>
     express.json({ type: () => true, limit, strict: false, verify: (_req, _res, buf) => checkJsonShape(buf, shape) });
@@ -58,6 +68,7 @@ export function mountRoutes(routes: RouteDef[], opts: RouteOptions): Router {
         next();
       });
     }
+    chain.push(spec.middleware(def.method, def.path, { jsonBody: bodyKind === 'json' }));
     if (def.validate) chain.push(validate(def.validate));
     chain.push(async (req, res) => {
       await def.handler(req, res);

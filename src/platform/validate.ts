@@ -2,7 +2,10 @@ import type { NextFunction, Request, Response } from 'express';
 import type Joi from 'joi';
 import { badRequest, ErrorCode, type FieldDetail } from './errors';
 
-/** Validate once at the edge; handlers read the converted values and never re-check by hand. */
+/**
+ * The joi check of what openapi.yaml cannot say (a source tree's paths, broker lists, CA
+ * certificates), run after the spec's check (spec-validate.ts). Handlers read the converted values.
+ */
 export function validate(schemas: { params?: Joi.Schema; query?: Joi.Schema; body?: Joi.Schema }) {
   return (req: Request, _res: Response, next: NextFunction) => {
     const details: FieldDetail[] = [];

@@ -1,9 +1,26 @@
+import type { operations } from '../generated/openapi-types';
 import { apiKeyPrefix, generateApiKey, hashApiKey, maskApiKey } from '../platform/auth';
 import { badRequest, ErrorCode, isUniqueViolation, notFound } from '../platform/errors';
 import { route, type RouteDef } from '../platform/routes';
 import { keyJson, keySummaryJson } from './user-json';
 import { accountOf, requireKeyManagement, type UserRoutesDeps, userNamed } from './user-access';
-import { createKeyBody, keyParams, usernameParams } from './user-schemas';
+
+type CreateKeyRequest = NonNullable<operations['createApiKey']['requestBody']>['content']['application/json'];
+/** As validated: openapi.yaml's defaults are filled in (label '', AlgorithmKey, every right on algo://*). */
+type CreateKeyBody = Required<Pick<CreateKeyRequest, 'key_label' | 'key_type'>> &
+  Omit<CreateKeyRequest, 'permissions'> & { permissions: Required<NonNullable<CreateKeyRequest['permissions']>> };
+
+/** JSON Schema checks the date-time's form; "in the future" depends on the clock, so it is checked here. */
+function expiry(expiresAt: string | undefined): Date | undefined {
+  if (expiresAt === undefined) return undefined;
+  const at = new Date(expiresAt);
+  if (!(at.getTime() > Date.now())) {
+    throw badRequest("The request is invalid: 'expires_at' must be in the future", ErrorCode.InputValidationError, [
+      { field: 'body.expires_at', message: "'expires_at' must be in the future" },
+    ]);
+  }
+  return at;
+}
 
 const keyNotFound = (id: string) => notFound(`API key '${id}' was not found for this user.`, ErrorCode.ApiKeyNotFound);
 
@@ -13,8 +30,9 @@ const secretOf = (apiKey: string) => ({ keyHash: hashApiKey(apiKey), keyMask: ma
 export function keyRoutes({ store, forgetKeys }: UserRoutesDeps): RouteDef[] {
   return [
     route('post', '/v1/admin/users/{username}/keys', 'admin', async (req, res) => {
+      const b = req.body as CreateKeyBody;
+      const expiresAt = expiry(b.expires_at);
       const user = await userNamed(store, String(req.params.username));
-      const b = req.body;
       const apiKey: string = b.api_key ?? generateApiKey();
       try {
         const key = await store.createKey({
@@ -25,7 +43,7 @@ export function keyRoutes({ store, forgetKeys }: UserRoutesDeps): RouteDef[] {
           allowAlgo: b.key_type === 'AlgorithmKey' && b.permissions.allow_algo,
           allowAlgoManagement: b.key_type === 'AlgorithmKey' && b.permissions.allow_algo_management,
           algoAcl: b.key_type === 'AlgorithmKey' ? b.permissions.algo_acl : [],
-          expiresAt: b.expires_at,
+          expiresAt,
         });
         // An imported key may have been looked up (and refused) moments ago: this replica forgets that at once.
         forgetKeys([hashApiKey(apiKey)]);
@@ -35,13 +53,13 @@ export function keyRoutes({ store, forgetKeys }: UserRoutesDeps): RouteDef[] {
         if (isUniqueViolation(err)) throw badRequest('That API key cannot be imported.', ErrorCode.InvalidRequest);
         throw err;
       }
-    }, { validate: { params: usernameParams, body: createKeyBody } }),
+    }),
 
     route('get', '/v1/users/{username}/keys', 'account', async (req, res) => {
       const user = await accountOf(req, store);
       requireKeyManagement(req);
       res.json({ results: (await store.listKeys(user.id)).map((k) => keySummaryJson(k, user)) });
-    }, { validate: { params: usernameParams } }),
+    }),
 
     // Revoke: the key is deleted; this replica forgets it at once, the others within AUTH_CACHE_TTL_MS.
     route('delete', '/v1/users/{username}/keys/{key_id}', 'account', async (req, res) => {
@@ -51,7 +69,7 @@ export function keyRoutes({ store, forgetKeys }: UserRoutesDeps): RouteDef[] {
       if (!hash) throw keyNotFound(String(req.params.key_id));
       forgetKeys([hash]);
       res.status(204).end();
-    }, { validate: { params: keyParams } }),
+    }),
 
     // Rotate: same id, label, permissions and expiry; a new secret. The old one stops working as revoke does.
     route('post', '/v1/users/{username}/keys/{key_id}/rotate', 'account', async (req, res) => {
@@ -62,6 +80,6 @@ export function keyRoutes({ store, forgetKeys }: UserRoutesDeps): RouteDef[] {
       if (!rotated) throw keyNotFound(String(req.params.key_id));
       forgetKeys([rotated.oldHash]);
       res.status(201).json(keyJson(rotated.key, user, apiKey));
-    }, { body: 'none', validate: { params: keyParams } }),
+    }, { body: 'none' }),
   ];
 }
