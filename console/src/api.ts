@@ -1,12 +1,12 @@
 // The console is a client of Beacon's public HTTP API and nothing else. The key lives in
 // sessionStorage (this tab, until it closes or signs out): never in a URL, a cookie or a log.
 
+import type { components } from '../../src/generated/openapi-types';
+
 const KEY = 'beacon.apiKey';
 
-export interface FieldDetail {
-  field: string;
-  message: string;
-}
+/** One field of a refused request (openapi.yaml Error.error.details). */
+export type FieldDetail = NonNullable<components['schemas']['Error']['error']['details']>[number];
 
 export class ApiError extends Error {
   constructor(

@@ -1,5 +1,6 @@
 // One error class and one body shape for the whole API: {"error": {"id", "code", "message", "details"?}}.
 // Codes are Algorithmia's (reference/algorithmia-api.md section 1.4).
+import type { components } from '../generated/openapi-types';
 
 export const ErrorCode = {
   AlgorithmNotFound: 1000,
@@ -28,10 +29,8 @@ export const ErrorCode = {
   UnsupportedMediaType: 6003,
 } as const;
 
-export interface FieldDetail {
-  field: string;
-  message: string;
-}
+/** One field of a refused request (openapi.yaml Error.error.details). */
+export type FieldDetail = NonNullable<components['schemas']['Error']['error']['details']>[number];
 
 export class ApiError extends Error {
   constructor(

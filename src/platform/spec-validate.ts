@@ -159,12 +159,17 @@ function readBooleans(query: Json, names: string[]): Json {
   return query;
 }
 
-// Component refs point into the document registered under SPEC_ID.
-function rewriteRefs(s: unknown): unknown {
-  if (Array.isArray(s)) return s.map(rewriteRefs);
+const rewriteRefs = (s: unknown): unknown => refsInto(SPEC_ID, s);
+
+/**
+ * A schema cut out of the contract, with its local refs ('#/components/...') pointing into the
+ * contract registered with ajv under `id` (also how the tests check replies against the spec).
+ */
+export function refsInto(id: string, s: unknown): unknown {
+  if (Array.isArray(s)) return s.map((x) => refsInto(id, x));
   if (s && typeof s === 'object') {
     const o: Json = {};
-    for (const [k, v] of Object.entries(s)) o[k] = k === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `${SPEC_ID}${v}` : rewriteRefs(v);
+    for (const [k, v] of Object.entries(s)) o[k] = k === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `${id}${v}` : refsInto(id, v);
     return o;
   }
   return s;

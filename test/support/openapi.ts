@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import type { Middleware } from 'openapi-fetch';
-import YAML from 'yaml';
+import { loadOpenApiDocument } from '../../src/platform/openapi-document';
+import { refsInto } from '../../src/platform/spec-validate';
 
-export const spec = YAML.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'openapi.yaml'), 'utf8'));
+/** openapi.yaml, as the service loads it. */
+export const spec = loadOpenApiDocument().doc;
 
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 addFormats(ajv);
@@ -83,15 +83,7 @@ export function specChecks(opts: { checkRequests?: boolean } = {}): Middleware {
 }
 
 // Component refs point into the registered 'spec' document.
-function rewriteRefs(s: unknown): unknown {
-  if (Array.isArray(s)) return s.map(rewriteRefs);
-  if (s && typeof s === 'object') {
-    const o: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(s)) o[k] = k === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `spec${v}` : rewriteRefs(v);
-    return o;
-  }
-  return s;
-}
+const rewriteRefs = (schema: unknown): unknown => refsInto('spec', schema);
 
 /** Asserts a body is the one documented error shape. */
 export function assertErrorShape(body: unknown): void {
