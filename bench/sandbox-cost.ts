@@ -21,11 +21,13 @@ let generatorPid: number | undefined;
 async function load(app: TestApp, url: string, key: string, connections: number, duration: number) {
   const attribution = attributionFor(app.testDb.db, () => (generatorPid === undefined ? [] : [generatorPid]));
   const cpu0 = await snapshot(attribution);
+  const own0 = process.cpuUsage();
   const r = await loadGenerator(
     { url, method: 'POST', headers: { Authorization: `Simple ${key}`, 'Content-Type': 'application/json' }, body: BODY, connections, duration },
     (pid) => (generatorPid = pid ?? generatorPid),
   );
   const cpu = await cpuSince(cpu0, attribution);
+  const own = process.cpuUsage(own0);
   const calls = Math.max(1, r.total);
   return {
     rps: r.total / duration,
@@ -35,6 +37,9 @@ async function load(app: TestApp, url: string, key: string, connections: number,
     // CPU µs per call: Beacon's process (the other Beacon is idle meanwhile) and the workers (with bwrap, forwarder, slirp4netns).
     beaconUs: (cpu.beacon * 1000) / calls,
     workersUs: (cpu.workers * 1000) / calls,
+    // Beacon's CPU split into user and kernel time (process.cpuUsage, µs resolution)
+    beaconUserUs: own.user / calls,
+    beaconSysUs: own.system / calls,
   };
 }
 
@@ -74,8 +79,8 @@ export async function sandboxCompare(rounds: number, seconds: number, connection
       await author.deploy('JsTrivial', 'javascript', JS);
     }
     const cases = ['PyTrivial', 'JsTrivial'];
-    const samples: Record<string, { rps: number[]; p99: number[]; p50: number[]; beaconUs: number[]; workersUs: number[] }> = {};
-    for (const side of ['on', 'off']) for (const c of cases) for (const conn of [connections, 4]) samples[`${c} ${side} @${conn}`] = { rps: [], p99: [], p50: [], beaconUs: [], workersUs: [] };
+    const samples: Record<string, { rps: number[]; p99: number[]; p50: number[]; beaconUs: number[]; beaconUserUs: number[]; beaconSysUs: number[]; workersUs: number[] }> = {};
+    for (const side of ['on', 'off']) for (const c of cases) for (const conn of [connections, 4]) samples[`${c} ${side} @${conn}`] = { rps: [], p99: [], p50: [], beaconUs: [], beaconUserUs: [], beaconSysUs: [], workersUs: [] };
     const ratios: Record<string, number[]> = {};
     // Warm-up, not recorded: a Beacon keeps getting faster for its first ~10 s under load (the JIT's
     // tiers, the heap's sizing); a 1 s warm-up left the first rounds ~25% slower than the later ones.
@@ -95,6 +100,8 @@ export async function sandboxCompare(rounds: number, seconds: number, connection
             s.p50.push(r.p50);
             s.p99.push(r.p99);
             s.beaconUs.push(r.beaconUs);
+            s.beaconUserUs.push(r.beaconUserUs);
+            s.beaconSysUs.push(r.beaconSysUs);
             s.workersUs.push(r.workersUs);
             got[side] = r.rps;
           }
@@ -109,7 +116,7 @@ export async function sandboxCompare(rounds: number, seconds: number, connection
       'javascript off': await coldStarts(apps.off, 'javascript', 'isolated', 10),
       'javascript on isolated': await coldStarts(apps.on, 'javascript', 'isolated', 10),
     };
-    const table = Object.entries(samples).map(([name, s]) => ({ case: name, 'req/s': Math.round(median(s.rps)), 'p50 ms': median(s.p50), 'p99 ms': median(s.p99), 'Beacon CPU µs/call': Math.round(median(s.beaconUs)), 'workers CPU µs/call': Math.round(median(s.workersUs)) }));
+    const table = Object.entries(samples).map(([name, s]) => ({ case: name, 'req/s': Math.round(median(s.rps)), 'p50 ms': median(s.p50), 'p99 ms': median(s.p99), 'Beacon CPU µs/call': Math.round(median(s.beaconUs)), 'of it user / kernel': `${Math.round(median(s.beaconUserUs))} / ${Math.round(median(s.beaconSysUs))}`, 'workers CPU µs/call': Math.round(median(s.workersUs)) }));
     console.table(table);
     console.table(Object.entries(ratios).map(([name, r]) => ({ case: name, 'on/off throughput (median of rounds)': Number(median(r).toFixed(3)), rounds: r.map((x) => x.toFixed(3)).join(' ') })));
     console.table(Object.entries(cold).map(([name, xs]) => ({ 'cold start (first call on a new worker)': name, 'median ms': Number(median(xs).toFixed(1)), 'p90 ms': Number(pct(xs, 0.9).toFixed(1)) })));

@@ -21,7 +21,7 @@ export const INSIDE = Object.freeze({
 
 export interface SandboxLimits {
   diskMb: number; // size of /work
-  tmpMb: number; // size of /tmp and of /dev/shm
+  tmpMb: number; // size of the one scratch tmpfs, /dev/shm, that /tmp links to
   maxOpenFiles: number;
 }
 export interface SandboxCommandSpec {
@@ -56,8 +56,8 @@ export function sandboxCommand(s: SandboxCommandSpec): { command: string; args: 
   for (const p of s.readOnlyPaths) bw.push('--ro-bind', p, p);
   bw.push(
     '--proc', '/proc', '--dev', '/dev',
-    '--size', mb(s.limits.tmpMb), '--tmpfs', '/tmp',
-    '--size', mb(s.limits.tmpMb), '--tmpfs', '/dev/shm',
+    // One scratch tmpfs for /dev/shm and /tmp (a link to it): the between-call check is one fstat.
+    '--size', mb(s.limits.tmpMb), '--tmpfs', '/dev/shm', '--symlink', '/dev/shm', '/tmp',
     '--size', mb(s.limits.diskMb), '--tmpfs', INSIDE.work,
     '--ro-bind', s.hostWorkDir, INSIDE.source,
     '--ro-bind', s.runtimesDir, INSIDE.runtimes,

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isAlive } from '../platform/process-alive';
+import type { MemoryState } from './worker-memory';
 
 export type CgroupVersion = 'v1' | 'v2';
 export interface CgroupLayout {
@@ -105,28 +106,43 @@ export class CgroupParent {
   }
 }
 
-export class WorkerCgroup {
+export class WorkerCgroup implements MemoryState {
   // Read after every call: kept open and re-read from offset 0 (a few µs instead of ~15 µs for
   // open, read and close).
-  private readonly fds: { procs?: number; oom?: number } = {};
+  private readonly fds: { procs?: number; memory?: number } = {};
   private readonly buf = Buffer.alloc(64 * 1024);
+  private readonly procsFile: string;
+  private readonly memoryFile: string;
+  readonly stallsAtLimit: boolean;
+  private lastProcs?: string;
+  private cleanProcs?: string;
 
   constructor(
     private readonly layout: CgroupLayout,
     private readonly dirs: string[], // v1: memory, pids, cpu; v2: one
-  ) {}
+  ) {
+    const v1 = layout.version === 'v1';
+    this.procsFile = join(v1 ? dirs[1] : dirs[0], 'cgroup.procs');
+    this.memoryFile = join(dirs[0], v1 ? 'memory.oom_control' : 'memory.events');
+    this.stallsAtLimit = v1;
+  }
 
   /** Files a process writes its pid into to join every controller. */
   get procsFiles(): string[] {
     return this.dirs.map((d) => join(d, 'cgroup.procs'));
   }
 
+  /**
+   * Limits, and what the kernel does at the memory limit (see worker-memory.ts): v1 makes the
+   * over-limit process wait instead of killing one process of the worker, v2 kills them all.
+   */
   apply(l: WorkerLimits): void {
     if (this.layout.version === 'v1') {
       const [mem, pids, cpu] = this.dirs;
       writeFileSync(join(mem, 'memory.limit_in_bytes'), String(l.memoryBytes));
       // With memsw the limit also covers swap; without it (no swap accounting) RAM is the limit.
       if (existsSync(join(mem, 'memory.memsw.limit_in_bytes'))) writeFileSync(join(mem, 'memory.memsw.limit_in_bytes'), String(l.memoryBytes));
+      writeFileSync(join(mem, 'memory.oom_control'), '1');
       writeFileSync(join(pids, 'pids.max'), String(l.maxProcesses));
       writeFileSync(join(cpu, 'cpu.shares'), String(l.cpuShares));
       return;
@@ -134,25 +150,43 @@ export class WorkerCgroup {
     const [dir] = this.dirs;
     writeFileSync(join(dir, 'memory.max'), String(l.memoryBytes));
     if (existsSync(join(dir, 'memory.swap.max'))) writeFileSync(join(dir, 'memory.swap.max'), '0');
+    // Without memory.oom.group (kernels before 4.19) a child could be killed for memory unseen.
+    if (!existsSync(join(dir, 'memory.oom.group'))) throw new Error(`${dir} has no memory.oom.group: the worker sandbox needs Linux 4.19 or later on cgroup v2`);
+    writeFileSync(join(dir, 'memory.oom.group'), '1');
     writeFileSync(join(dir, 'pids.max'), String(l.maxProcesses));
     writeFileSync(join(dir, 'cpu.weight'), String(Math.max(1, Math.min(10_000, Math.round((l.cpuShares * 100) / 1024)))));
   }
 
+  /**
+   * True when the group holds exactly the processes it held at the last remembered clean check
+   * (the same bytes of cgroup.procs: a pid cannot come back while the process that had it lives,
+   * and the remembered ones are bwrap and the runner). One read, no parsing.
+   */
+  sameProcsAsClean(): boolean {
+    if (this.cleanProcs === undefined) return false;
+    const text = this.read('procs', this.procsFile);
+    return text !== undefined && text === this.cleanProcs;
+  }
+
+  /** Remembers the group's current processes as the clean set (after a check found no extras). */
+  rememberCleanProcs(): void {
+    this.cleanProcs = this.lastProcs;
+  }
+
   /** Every process in the group (host pids). */
   pids(): number[] {
-    const file = this.layout.version === 'v1' ? join(this.dirs[1], 'cgroup.procs') : join(this.dirs[0], 'cgroup.procs');
-    const text = this.read('procs', file);
+    const text = this.read('procs', this.procsFile);
+    this.lastProcs = text;
     return text === undefined ? [] : text.split('\n').filter(Boolean).map(Number);
   }
 
-  /** How many times the kernel's OOM killer has struck in this group. */
-  oomKills(): number {
-    const file = this.layout.version === 'v1' ? join(this.dirs[0], 'memory.oom_control') : join(this.dirs[0], 'memory.events');
-    const m = /^oom_kill (\d+)$/m.exec(this.read('oom', file) ?? '');
-    return m ? Number(m[1]) : 0;
+  /** v1: a process waits at the limit (or the kernel killed one); v2: the kernel killed for memory. */
+  memoryExhausted(): boolean {
+    const text = this.read('memory', this.memoryFile) ?? '';
+    return /^under_oom 1$/m.test(text) || /^oom_(group_)?kill [1-9]/m.test(text);
   }
 
-  private read(which: 'procs' | 'oom', file: string): string | undefined {
+  private read(which: 'procs' | 'memory', file: string): string | undefined {
     try {
       this.fds[which] ??= openSync(file, 'r');
       const n = readSync(this.fds[which] as number, this.buf, 0, this.buf.length, 0);
@@ -166,7 +200,7 @@ export class WorkerCgroup {
   remove(): boolean {
     const pids = this.pids();
     for (const fd of Object.values(this.fds)) if (fd !== undefined) closeSync(fd);
-    this.fds.procs = this.fds.oom = undefined;
+    this.fds.procs = this.fds.memory = undefined;
     for (const pid of pids) {
       try {
         process.kill(pid, 'SIGKILL');

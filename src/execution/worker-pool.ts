@@ -107,24 +107,25 @@ export class WorkerPool {
         requestId: req.requestId, sessionId: slot.sessionId, caller: req.caller, depth: req.depth ?? 0, chain: req.chain ?? [],
         deadline, pipelineEnabled: req.pipelineEnabled ?? true, nested: req.nested ?? [],
       });
-      // The kernel may kill any process of the worker (a child, say) at its memory limit: the whole
-      // worker goes, and the call gets the documented out-of-memory error.
+      // A process at the worker's memory limit costs the whole worker, and the call gets the
+      // documented out-of-memory error (worker-memory.ts).
       const worker = slot.worker;
-      const oom = slot.sandbox?.watchMemory(() => worker.kill());
+      slot.sandbox?.startCall(worker);
       let run: Awaited<ReturnType<WorkerProcess['run']>>;
       try {
         run = await worker.run({ contentType: req.contentType, data: req.data, api: `${this.apiBase()}/worker/${ctx.token}` }, deadline, label);
       } finally {
         this.calls.end(ctx); // from here on the call's token is refused
       }
-      if (oom?.stop()) {
+      // Between calls only the runner may live: whatever the call started is killed.
+      const after = slot.sandbox?.endCall(worker.state === 'ready');
+      if (after?.outOfMemory) {
         worker.kill();
         run = { kind: 'error', error: { message: 'algorithm ran out of memory', error_type: 'OutOfMemoryError' }, stdout: run.stdout, durationMs: run.durationMs };
       }
       const metrics = ctx.metrics;
-      // Between calls only the runner may live: whatever the call started is killed.
-      const clean = slot.worker.state === 'ready' && (!slot.sandbox || (await slot.sandbox.clean()));
-      keep = clean && slot.worker.state === 'ready' && !this.closed;
+      const cleaning = after?.clean ?? true; // a boolean when nothing is left to wait for
+      keep = worker.state === 'ready' && (typeof cleaning === 'boolean' ? cleaning : await cleaning) && worker.state === 'ready' && !this.closed;
       if (this.closed && run.kind === 'error') {
         return { ...run, error: { message: 'the worker pool shut down during the call', error_type: 'SystemError' }, sessionId: slot.sessionId, metrics };
       }

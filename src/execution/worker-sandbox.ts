@@ -7,10 +7,12 @@
 // process inside the sandbox other than the runner can be killed between calls.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Duplex } from 'node:stream';
-import { closeSync, fstatSync, openSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { INSIDE, sandboxCommand, type HostTools, type SandboxLimits } from './sandbox-command';
 import type { CgroupParent, WorkerCgroup } from './worker-cgroup';
+import { watchCall, type CallMemoryWatch } from './worker-memory';
+import { ScratchTmpfs } from './worker-scratch';
 
 export type NetworkAccess = 'isolated' | 'full';
 
@@ -67,15 +69,12 @@ export function outboundRules(hostAddresses: string[]): string {
   return lines.join('\n');
 }
 
-// The size of an empty tmpfs directory (2 × BOGO_DIRENT_SIZE); each entry adds 20.
-const EMPTY_TMPFS_DIR_SIZE = 40;
-
 export class WorkerSandbox {
   private readonly helpers = new Set<ChildProcess>();
   private readonly own = new Set<number>(); // host pids allowed to stay: bwrap (outside and pid 1), the runner
   private runnerPid?: number;
-  private oomKillsSeen?: number; // the OOM-kill count at the end of the last call
-  private scratchFds?: number[]; // /tmp and /dev/shm of the sandbox, opened once for the between-calls check
+  private memoryWatch?: CallMemoryWatch;
+  private scratch?: ScratchTmpfs; // /dev/shm, which /tmp links to
 
   constructor(private readonly o: WorkerSandboxOptions) {}
 
@@ -112,36 +111,40 @@ export class WorkerSandbox {
     }
   }
 
-  /**
-   * Watches the worker's OOM-kill count while a call runs (onOom once it rises); stop() says
-   * whether the kernel killed any of its processes for memory during the call.
-   */
-  watchMemory(onOom: () => void): { stop(): boolean } {
-    // The count only grows, and a worker that saw a kill is replaced: the previous call's final
-    // reading is this call's baseline (one cgroup read per call instead of two).
-    const baseline = this.oomKillsSeen ?? this.o.cgroup.oomKills();
-    const timer = setInterval(() => this.o.cgroup.oomKills() > baseline && onOom(), 100);
-    return {
-      stop: () => {
-        clearInterval(timer);
-        this.oomKillsSeen = this.o.cgroup.oomKills();
-        return this.oomKillsSeen > baseline;
-      },
-    };
+  /** A call starts: the memory watch (worker-memory.ts) may kill the worker. */
+  startCall(worker: { kill(): void }): void {
+    this.memoryWatch = watchCall(this.o.cgroup, worker);
   }
 
   /**
-   * Kills every process in the worker's cgroup but bwrap and the runner (namespace pid 2), then
-   * empties /tmp and /dev/shm. False when some processes keep coming back or the wipe failed (the
-   * worker must then be replaced).
+   * A call ended. outOfMemory: a process of the worker was at the memory limit. clean: every
+   * process but the runner is gone and the scratch tmpfs (/tmp) is empty again (one cgroup read and
+   * one event-loop turn, unless something had to be killed or removed). False: the worker must be
+   * replaced.
    */
-  async clean(): Promise<boolean> {
-    return (await this.killExtras()) && (await this.wipeScratch());
+  endCall(alive: boolean): { outOfMemory: boolean; clean: boolean | Promise<boolean> } {
+    const polled = this.memoryWatch?.end() ?? false;
+    this.memoryWatch = undefined;
+    if (!alive) return { outOfMemory: polled || this.o.cgroup.memoryExhausted(), clean: false };
+    if (polled) return { outOfMemory: true, clean: false };
+    if (this.o.cgroup.sameProcsAsClean()) return { outOfMemory: false, clean: this.scratchTmpfs()?.settle() ?? false };
+    const extra = this.extras();
+    if (extra.length === 0) this.o.cgroup.rememberCleanProcs();
+    if (extra.length > 0) {
+      // Processes left behind: one may be waiting at the memory limit (cgroup v1).
+      if (this.o.cgroup.memoryExhausted()) return { outOfMemory: true, clean: false };
+      return { outOfMemory: false, clean: this.killExtras(extra).then((ok) => ok && (this.scratchTmpfs()?.wipe() ?? false)) };
+    }
+    return { outOfMemory: false, clean: this.scratchTmpfs()?.settle() ?? false };
   }
 
-  private async killExtras(): Promise<boolean> {
+  private extras(): number[] {
+    return this.o.cgroup.pids().filter((pid) => !this.own.has(pid) && !this.isRunner(pid));
+  }
+
+  private async killExtras(first: number[]): Promise<boolean> {
+    let extra = first;
     for (let round = 0; round < 20; round++) {
-      const extra = this.o.cgroup.pids().filter((pid) => !this.own.has(pid) && !this.isRunner(pid));
       if (extra.length === 0) return true;
       for (const pid of extra) {
         try {
@@ -151,36 +154,31 @@ export class WorkerSandbox {
         }
       }
       await new Promise((r) => setTimeout(r, round < 5 ? 1 : 10));
+      extra = this.extras();
     }
     return false;
   }
 
   /**
-   * Whatever a call left in /tmp or /dev/shm is removed before the next call. Looking is an fstat
-   * of both tmpfs roots, opened once through /proc/<runner>/root (the mount points cannot be
-   * swapped for a link): an empty tmpfs directory has size 40, and every entry adds to it. A readdir
-   * through /proc per call cost ~0.05 ms of the main thread (profiled); the fstat is a few µs.
-   * Removing runs inside the sandbox's own mount namespace and root, as the worker's uid, so no link
-   * the algorithm planted can lead it outside.
+   * The sandbox's scratch tmpfs, watched through /proc/<runner>/root (worker-scratch.ts). Removing
+   * runs inside the sandbox's own mount namespace and root, as the worker's uid, so no link the
+   * algorithm planted can lead it outside.
    */
-  private async wipeScratch(): Promise<boolean> {
+  private scratchTmpfs(): ScratchTmpfs | undefined {
     const pid = this.runnerPid;
-    if (pid === undefined) return false;
-    try {
-      this.scratchFds ??= [`/proc/${pid}/root/tmp`, `/proc/${pid}/root/dev/shm`].map((p) => openSync(p, 'r'));
-      if (this.scratchFds.every((fd) => fstatSync(fd).size <= EMPTY_TMPFS_DIR_SIZE)) return true;
-    } catch {
-      return false;
-    }
+    if (pid === undefined) return undefined;
     const ids = this.o.uid !== undefined ? ['-S', String(this.o.uid), '-G', String(this.o.uid)] : [];
-    return this.run(this.o.tools.nsenter, ['--target', String(pid), '--mount', '--root', ...ids, '--', '/usr/bin/find', '/tmp', '/dev/shm', '-mindepth', '1', '-delete'], '')
-      .then(() => true, () => false);
+    this.scratch ??= new ScratchTmpfs(`/proc/${pid}/root/dev/shm`, () =>
+      this.run(this.o.tools.nsenter, ['--target', String(pid), '--mount', '--root', ...ids, '--', '/usr/bin/find', '/dev/shm', '-mindepth', '1', '-delete'], ''));
+    return this.scratch;
   }
 
   /** Stops the helpers and removes the cgroup (processes still exiting keep it busy for a moment). */
   async dispose(): Promise<void> {
-    for (const fd of this.scratchFds ?? []) closeSync(fd);
-    this.scratchFds = undefined;
+    this.memoryWatch?.end(); // a call that threw never reached endCall
+    this.memoryWatch = undefined;
+    this.scratch?.close();
+    this.scratch = undefined;
     for (const h of this.helpers) h.kill('SIGKILL');
     this.helpers.clear();
     for (let i = 0; i < 50 && !this.o.cgroup.remove(); i++) await new Promise((r) => setTimeout(r, 100));

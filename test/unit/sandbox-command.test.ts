@@ -21,7 +21,9 @@ test('the sandbox unshares every namespace, binds only what the runtime needs, a
   assert.deepEqual(binds.filter((b) => !b.startsWith('/usr ')), [`${spec.hostWorkDir} -> ${INSIDE.source}`, `${spec.runtimesDir} -> ${INSIDE.runtimes}`]);
   const size = (mount: string) => (bw[bw.indexOf(mount) - 1] === '--tmpfs' ? Number(bw[bw.indexOf(mount) - 2]) : NaN);
   assert.equal(size('/work'), 64 * 1024 * 1024);
-  assert.equal(size('/tmp'), 32 * 1024 * 1024);
+  assert.equal(size('/dev/shm'), 32 * 1024 * 1024);
+  const link = bw.indexOf('--symlink', bw.indexOf('/dev/shm'));
+  assert.deepEqual(bw.slice(link, link + 3), ['--symlink', '/dev/shm', '/tmp'], '/tmp is the same tmpfs (one fstat between calls)');
   assert.ok(bw.includes('--proc') && !bw.includes('/sys'));
 });
 
