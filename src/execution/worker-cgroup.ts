@@ -114,8 +114,6 @@ export class WorkerCgroup implements MemoryState {
   private readonly procsFile: string;
   private readonly memoryFile: string;
   readonly stallsAtLimit: boolean;
-  private lastProcs?: string;
-  private cleanProcs?: string;
 
   constructor(
     private readonly layout: CgroupLayout,
@@ -157,27 +155,14 @@ export class WorkerCgroup implements MemoryState {
     writeFileSync(join(dir, 'cpu.weight'), String(Math.max(1, Math.min(10_000, Math.round((l.cpuShares * 100) / 1024)))));
   }
 
-  /**
-   * True when the group holds exactly the processes it held at the last remembered clean check
-   * (the same bytes of cgroup.procs: a pid cannot come back while the process that had it lives,
-   * and the remembered ones are bwrap and the runner). One read, no parsing.
-   */
-  sameProcsAsClean(): boolean {
-    if (this.cleanProcs === undefined) return false;
-    const text = this.read('procs', this.procsFile);
-    return text !== undefined && text === this.cleanProcs;
-  }
-
-  /** Remembers the group's current processes as the clean set (after a check found no extras). */
-  rememberCleanProcs(): void {
-    this.cleanProcs = this.lastProcs;
+  /** cgroup.procs as read: one host pid per line (compared as is by the between-call sweep). */
+  procsText(): string | undefined {
+    return this.read('procs', this.procsFile);
   }
 
   /** Every process in the group (host pids). */
   pids(): number[] {
-    const text = this.read('procs', this.procsFile);
-    this.lastProcs = text;
-    return text === undefined ? [] : text.split('\n').filter(Boolean).map(Number);
+    return parsePids(this.procsText());
   }
 
   /** v1: a process waits at the limit (or the kernel killed one); v2: the kernel killed for memory. */
@@ -218,6 +203,10 @@ export class WorkerCgroup implements MemoryState {
     }
     return ok;
   }
+}
+
+export function parsePids(text: string | undefined): number[] {
+  return text === undefined ? [] : text.split('\n').filter(Boolean).map(Number);
 }
 
 /** Removes the groups of Beacon processes that are gone (a crash leaves them behind). */

@@ -125,7 +125,7 @@ export class WorkerPool {
       }
       const metrics = ctx.metrics;
       const cleaning = after?.clean ?? true; // a boolean when nothing is left to wait for
-      keep = worker.state === 'ready' && (typeof cleaning === 'boolean' ? cleaning : await cleaning) && worker.state === 'ready' && !this.closed;
+      keep = (typeof cleaning === 'boolean' ? cleaning : await cleaning) && worker.state === 'ready' && !this.closed;
       if (this.closed && run.kind === 'error') {
         return { ...run, error: { message: 'the worker pool shut down during the call', error_type: 'SystemError' }, sessionId: slot.sessionId, metrics };
       }

@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { INSIDE, sandboxCommand, type HostTools, type SandboxLimits } from './sandbox-command';
-import type { CgroupParent, WorkerCgroup } from './worker-cgroup';
+import { parsePids, type CgroupParent, type WorkerCgroup } from './worker-cgroup';
 import { watchCall, type CallMemoryWatch } from './worker-memory';
 import { ScratchTmpfs } from './worker-scratch';
 
@@ -74,6 +74,7 @@ export class WorkerSandbox {
   private readonly own = new Set<number>(); // host pids allowed to stay: bwrap (outside and pid 1), the runner
   private runnerPid?: number;
   private memoryWatch?: CallMemoryWatch;
+  private cleanProcs?: string; // cgroup.procs when only bwrap and the runner were left
   private scratch?: ScratchTmpfs; // /dev/shm, which /tmp links to
 
   constructor(private readonly o: WorkerSandboxOptions) {}
@@ -118,28 +119,33 @@ export class WorkerSandbox {
 
   /**
    * A call ended. outOfMemory: a process of the worker was at the memory limit. clean: every
-   * process but the runner is gone and the scratch tmpfs (/tmp) is empty again (one cgroup read and
-   * one event-loop turn, unless something had to be killed or removed). False: the worker must be
-   * replaced.
+   * process but the runner is gone and the scratch tmpfs (/tmp) is empty again (synchronous: one
+   * cgroup read and one fstat, unless something had to be killed or removed). False: the worker
+   * must be replaced.
    */
   endCall(alive: boolean): { outOfMemory: boolean; clean: boolean | Promise<boolean> } {
     const polled = this.memoryWatch?.end() ?? false;
     this.memoryWatch = undefined;
     if (!alive) return { outOfMemory: polled || this.o.cgroup.memoryExhausted(), clean: false };
     if (polled) return { outOfMemory: true, clean: false };
-    if (this.o.cgroup.sameProcsAsClean()) return { outOfMemory: false, clean: this.scratchTmpfs()?.settle() ?? false };
     const extra = this.extras();
-    if (extra.length === 0) this.o.cgroup.rememberCleanProcs();
-    if (extra.length > 0) {
-      // Processes left behind: one may be waiting at the memory limit (cgroup v1).
-      if (this.o.cgroup.memoryExhausted()) return { outOfMemory: true, clean: false };
-      return { outOfMemory: false, clean: this.killExtras(extra).then((ok) => ok && (this.scratchTmpfs()?.wipe() ?? false)) };
-    }
-    return { outOfMemory: false, clean: this.scratchTmpfs()?.settle() ?? false };
+    if (extra.length === 0) return { outOfMemory: false, clean: this.scratchTmpfs()?.settle() ?? false };
+    // Processes left behind: one may be waiting at the memory limit (cgroup v1).
+    if (this.o.cgroup.memoryExhausted()) return { outOfMemory: true, clean: false };
+    return { outOfMemory: false, clean: this.killExtras(extra).then((ok) => ok && (this.scratchTmpfs()?.settle() ?? false)) };
   }
 
+  /**
+   * Processes of the worker other than bwrap and the runner. The same bytes of cgroup.procs as at
+   * the last check that found none are none, without parsing: a pid cannot come back while the
+   * process that had it lives, and those are bwrap and the runner.
+   */
   private extras(): number[] {
-    return this.o.cgroup.pids().filter((pid) => !this.own.has(pid) && !this.isRunner(pid));
+    const text = this.o.cgroup.procsText();
+    if (text !== undefined && text === this.cleanProcs) return [];
+    const extra = parsePids(text).filter((pid) => !this.own.has(pid) && !this.isRunner(pid));
+    if (extra.length === 0) this.cleanProcs = text;
+    return extra;
   }
 
   private async killExtras(first: number[]): Promise<boolean> {
@@ -160,7 +166,7 @@ export class WorkerSandbox {
   }
 
   /**
-   * The sandbox's scratch tmpfs, watched through /proc/<runner>/root (worker-scratch.ts). Removing
+   * The sandbox's scratch tmpfs, seen through /proc/<runner>/root (worker-scratch.ts). Removing
    * runs inside the sandbox's own mount namespace and root, as the worker's uid, so no link the
    * algorithm planted can lead it outside.
    */

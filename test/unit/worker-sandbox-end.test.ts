@@ -7,8 +7,9 @@ import type { WorkerCgroup } from '../../src/execution/worker-cgroup';
 import { WorkerSandbox } from '../../src/execution/worker-sandbox';
 
 // endCall's decisions with a fake cgroup; the "process left behind" is a real process of this host.
-function sandboxWith(cgroup: Partial<WorkerCgroup>): WorkerSandbox {
-  const fake = { stallsAtLimit: true, pids: () => [], memoryExhausted: () => false, sameProcsAsClean: () => false, rememberCleanProcs() {}, ...cgroup } as unknown as WorkerCgroup;
+function sandboxWith(cgroup: { pids?: () => number[]; memoryExhausted?: () => boolean }): WorkerSandbox {
+  const pids = cgroup.pids ?? (() => []);
+  const fake = { stallsAtLimit: true, memoryExhausted: () => false, ...cgroup, pids, procsText: () => pids().map((p) => `${p}\n`).join('') } as unknown as WorkerCgroup;
   return new WorkerSandbox({ tools: DEFAULT_TOOLS, cgroup: fake, socketPath: '/nonexistent', network: 'isolated', hostAddresses: [] });
 }
 
