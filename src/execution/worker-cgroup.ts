@@ -107,8 +107,9 @@ export class CgroupParent {
 }
 
 export class WorkerCgroup implements MemoryState {
-  // Read after every call: kept open and re-read from offset 0 (a few µs instead of ~15 µs for
-  // open, read and close).
+  // The memory file is kept open and re-read from offset 0. cgroup.procs is not: cgroup v1 caches
+  // the pid list of an open file for a second after each read, so re-reading one descriptor shows
+  // the processes of the call before (a daemon would live on unseen; test/int/sandbox.int.test.ts).
   private readonly fds: { procs?: number; memory?: number } = {};
   private readonly buf = Buffer.alloc(64 * 1024);
   private readonly procsFile: string;
@@ -178,6 +179,11 @@ export class WorkerCgroup implements MemoryState {
       return n === this.buf.length ? readFileSync(file, 'latin1') : this.buf.toString('latin1', 0, n);
     } catch {
       return undefined;
+    } finally {
+      if (which === 'procs' && this.fds.procs !== undefined) {
+        closeSync(this.fds.procs);
+        this.fds.procs = undefined;
+      }
     }
   }
 

@@ -104,6 +104,7 @@ before(async () => {
   await deployWith(t, 'mallory', key, 'Attack', 'python3', ATTACK); // network_access defaults to full
   await deployWith(t, 'mallory', key, 'Isolated', 'python3', ATTACK, { network: 'isolated' });
   await deployWith(t, 'mallory', key, 'Spy', 'python3', ATTACK, { insights: true });
+  await deployWith(t, 'mallory', key, 'WarmSpy', 'python3', ATTACK, { insights: true });
   await deployWith(t, 'mallory', key, 'Healthy', 'python3', HEALTHY_PY);
 });
 
@@ -202,6 +203,19 @@ describe('processes and memory', () => {
   test('500 processes: the process limit stops the fork with a clear error', async () => {
     const r = await callAlgo(t, key, 'mallory/Attack', { op: 'processes', n: 500 });
     assertError(r, 'AlgorithmError', /Resource temporarily unavailable/);
+    await healthy();
+  });
+
+  test('a daemon started by a warm worker\'s later call is killed too (a fresh look at the group after every call)', async () => {
+    // cgroup v1 keeps a pid list cached for a second per open file: a sweep that re-read one
+    // descriptor saw the list of the call before and let this daemon live.
+    for (let i = 0; i < 3; i++) assert.equal((await callAlgo(t, key, 'mallory/WarmSpy', { op: 'exists', path: '/nothing' })).result, false);
+    const daemon = await callAlgo(t, key, 'mallory/WarmSpy', { op: 'daemon' });
+    assert.match(String(daemon.result), /^http:\/\/127\.0\.0\.1:9000\/worker\//, JSON.stringify(daemon));
+    const second = await callAlgo(t, key, 'mallory/WarmSpy', { op: 'second' });
+    assert.deepEqual(second.result, [1, 2], JSON.stringify(second));
+    const payload = (await storedPayloads(t.testDb.db)).get(second.request_id);
+    assert.equal(payload?.injected, undefined, 'a metric from the daemon reached the next call');
     await healthy();
   });
 
