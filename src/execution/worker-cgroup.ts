@@ -5,7 +5,7 @@
 // parent named for it (beacon-<pid>-<random>), so Beacons running side by side never share or delete
 // each other's groups, and removes the parent on close.
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmdirSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isAlive } from '../platform/process-alive';
 import type { MemoryState } from './worker-memory';
@@ -13,7 +13,11 @@ import type { MemoryState } from './worker-memory';
 export type CgroupVersion = 'v1' | 'v2';
 export interface CgroupLayout {
   version: CgroupVersion;
-  /** v1: controller name -> mount point; v2: the one mount point under 'unified'. */
+  /**
+   * v1: controller name -> mount point, and 'tracking' for the cgroup v2 hierarchy a hybrid host
+   * mounts beside them (no controllers: it only lists the worker's processes); v2: the one mount
+   * point under 'unified'.
+   */
   roots: Record<string, string>;
 }
 export interface WorkerLimits {
@@ -38,6 +42,11 @@ export function detectCgroups(base = '/sys/fs/cgroup'): CgroupLayout | { missing
     if (!existsSync(join(dir, 'cgroup.procs'))) return { missing: `the cgroup v1 ${c} controller (${dir})` };
     roots[c] = dir;
   }
+  // A hybrid host (systemd's default before v2 only) also mounts the v2 hierarchy, without
+  // controllers. Its cgroup.procs can be re-read through one descriptor (v1's caches its list), so
+  // the between-call sweep costs one syscall instead of three (docs/decisions.md, decision 43).
+  const tracking = join(base, 'unified');
+  if (existsSync(join(tracking, 'cgroup.controllers')) && writable(tracking)) roots.tracking = tracking;
   return { version: 'v1', roots };
 }
 
@@ -107,10 +116,13 @@ export class CgroupParent {
 }
 
 export class WorkerCgroup implements MemoryState {
-  // The memory file is kept open and re-read from offset 0. cgroup.procs is not: cgroup v1 caches
-  // the pid list of an open file for a second after each read, so re-reading one descriptor shows
-  // the processes of the call before (a daemon would live on unseen; test/int/sandbox.int.test.ts).
+  // Read after every call, so kept open and re-read from offset 0 (one syscall instead of open,
+  // read and close), except a cgroup v1 cgroup.procs: v1 caches the pid list of an open file for
+  // a second after each read, so re-reading its descriptor shows the processes of the call before
+  // (a daemon would live on unseen: test/int/sandbox.int.test.ts). Where the host has the v2
+  // hierarchy too, the processes are listed there (layout.roots.tracking).
   private readonly fds: { procs?: number; memory?: number } = {};
+  private readonly reopenProcs: boolean;
   private readonly buf = Buffer.alloc(64 * 1024);
   private readonly procsFile: string;
   private readonly memoryFile: string;
@@ -121,7 +133,9 @@ export class WorkerCgroup implements MemoryState {
     private readonly dirs: string[], // v1: memory, pids, cpu; v2: one
   ) {
     const v1 = layout.version === 'v1';
-    this.procsFile = join(v1 ? dirs[1] : dirs[0], 'cgroup.procs');
+    const tracking = Object.keys(layout.roots).indexOf('tracking');
+    this.procsFile = join(!v1 ? dirs[0] : tracking >= 0 ? dirs[tracking] : dirs[1], 'cgroup.procs');
+    this.reopenProcs = v1 && tracking < 0;
     this.memoryFile = join(dirs[0], v1 ? 'memory.oom_control' : 'memory.events');
     this.stallsAtLimit = v1;
   }
@@ -180,7 +194,7 @@ export class WorkerCgroup implements MemoryState {
     } catch {
       return undefined;
     } finally {
-      if (which === 'procs' && this.fds.procs !== undefined) {
+      if (which === 'procs' && this.reopenProcs && this.fds.procs !== undefined) {
         closeSync(this.fds.procs);
         this.fds.procs = undefined;
       }
@@ -208,6 +222,15 @@ export class WorkerCgroup implements MemoryState {
       }
     }
     return ok;
+  }
+}
+
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
   }
 }
 
