@@ -163,7 +163,9 @@ export class WorkerProcess {
       }, Math.max(0, deadline - Date.now()));
       this.waiting = {
         onReply: (msg) => {
-          if (msg.id !== id) return; // a stale reply cannot belong to this call
+          // Nothing but this call's reply is expected: a worker that writes anything else is broken
+          // or hostile, and ends before it can cost Beacon a parse per line.
+          if (msg.id !== id || reply) return this.fail({ message: 'the worker sent a reply that belongs to no call', error_type: 'SystemError' });
           reply = msg;
           if (this.scanners.every((s) => s.seen)) fromReply();
           else graceTimer = setTimeout(fromReply, MARKER_GRACE_MS);
@@ -298,7 +300,8 @@ export class WorkerProcess {
     } catch {
       return this.fail({ message: 'the worker sent an invalid protocol line', error_type: 'SystemError' });
     }
-    this.waiting?.onReply(msg);
+    if (this.waiting) this.waiting.onReply(msg);
+    else if (this.state === 'ready') this.fail({ message: 'the worker wrote a reply between calls', error_type: 'SystemError' });
   }
 
   private fail(error: AlgoError): void {
