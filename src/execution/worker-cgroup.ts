@@ -133,9 +133,10 @@ export class WorkerCgroup implements MemoryState {
     private readonly dirs: string[], // v1: memory, pids, cpu; v2: one
   ) {
     const v1 = layout.version === 'v1';
-    const tracking = Object.keys(layout.roots).indexOf('tracking');
-    this.procsFile = join(!v1 ? dirs[0] : tracking >= 0 ? dirs[tracking] : dirs[1], 'cgroup.procs');
-    this.reopenProcs = v1 && tracking < 0;
+    // v1: the processes from the v2 tracking group where the host has one, else from the pids group.
+    const tracking = dirs[Object.keys(layout.roots).indexOf('tracking')];
+    this.procsFile = join(v1 ? (tracking ?? dirs[1]) : dirs[0], 'cgroup.procs');
+    this.reopenProcs = v1 && tracking === undefined;
     this.memoryFile = join(dirs[0], v1 ? 'memory.oom_control' : 'memory.events');
     this.stallsAtLimit = v1;
   }

@@ -66,6 +66,30 @@ function kind<K extends CallOutcome['kind']>(o: CallOutcome, k: K): Extract<Call
 }
 const busy = (pool: WorkerPool) => pool.stats().busy;
 
+/**
+ * A copy of the runtimes whose JavaScript runner speaks the protocol by hand: it reads one call
+ * (`head` and `input`), writes the end markers, then runs `onCall` (which writes the reply, or not).
+ */
+function fakeJsRuntime(name: string, onCall: string): string {
+  const runtimes = join(root, name);
+  cpSync(defaultRuntimesDir(), runtimes, { recursive: true });
+  writeFileSync(join(runtimes, 'javascript', 'runner.js'), `const fs = require('fs');
+fs.writeSync(3, '{"ready":true}\\n');
+let buf = '';
+process.stdin.on('data', (d) => {
+  buf += d.toString('latin1');
+  const nl = buf.indexOf('\\n');
+  if (nl < 0) return;
+  const head = JSON.parse(buf.slice(0, nl));
+  const input = buf.slice(nl + 1);
+  buf = '';
+  const marker = '\\x1ebeacon-end:' + head.id + '\\x1e';
+  fs.writeSync(1, marker); fs.writeSync(2, marker);${onCall}
+});
+`);
+  return runtimes;
+}
+
 before(() => {
   root = mkdtempSync(join(tmpdir(), 'beacon-pool-faults-'));
 });
@@ -125,25 +149,10 @@ process.stdin.on('data', () => fs.writeSync(3, 'this is not json\\n'));
   // Attack: algorithm code floods the reply descriptor with well-formed lines of no call, each a
   // parse for Beacon's event loop. The first one ends the worker, during a call or between calls.
   test('protocol: a line that belongs to no call ends the worker, during a call or between calls', async () => {
-    const runtimes = join(root, 'runtimes-flood');
-    cpSync(defaultRuntimesDir(), runtimes, { recursive: true });
-    writeFileSync(join(runtimes, 'javascript', 'runner.js'), `const fs = require('fs');
-fs.writeSync(3, '{"ready":true}\\n');
-let buf = '';
-process.stdin.on('data', (d) => {
-  buf += d.toString('latin1');
-  const nl = buf.indexOf('\\n');
-  if (nl < 0) return;
-  const head = JSON.parse(buf.slice(0, nl));
-  const input = buf.slice(nl + 1);
-  buf = '';
-  const marker = '\\x1ebeacon-end:' + head.id + '\\x1e';
-  fs.writeSync(1, marker); fs.writeSync(2, marker);
+    const runtimes = fakeJsRuntime('runtimes-flood', `
   if (input === '"flood"') fs.writeSync(3, '{"id":"not-this-call"}\\n'.repeat(1000));
   fs.writeSync(3, JSON.stringify({ id: head.id, content_type: 'json', result: 'answered' }) + '\\n');
-  if (input === '"late"') setTimeout(() => fs.writeSync(3, '{"id":"late"}\\n'), 50);
-});
-`);
+  if (input === '"late"') setTimeout(() => fs.writeSync(3, '{"id":"late"}\\n'), 50);`);
     const pool = makePool({ runtimesDir: runtimes, maxWorkersPerKey: 1 });
     const e = kind(await pool.call(spec('javascript'), json('flood')), 'error');
     assert.match(e.error.message, /belongs to no call/);
@@ -157,26 +166,12 @@ process.stdin.on('data', (d) => {
   // Attack: a runner (algorithm code can write to the reply descriptor) sends a large "result" that
   // is not one JSON value, to smuggle fields into Beacon's answer, which splices large results.
   test('protocol: a large reply whose result is not one JSON value is refused', async () => {
-    const runtimes = join(root, 'runtimes-forged');
-    cpSync(defaultRuntimesDir(), runtimes, { recursive: true });
-    writeFileSync(join(runtimes, 'javascript', 'runner.js'), `const fs = require('fs');
-fs.writeSync(3, '{"ready":true}\\n');
-let buf = '';
-process.stdin.on('data', (d) => {
-  buf += d.toString('latin1');
-  const nl = buf.indexOf('\\n');
-  if (nl < 0) return;
-  const head = JSON.parse(buf.slice(0, nl));
-  buf = '';
-  const marker = '\\x1ebeacon-end:' + head.id + '\\x1e';
-  fs.writeSync(1, marker); fs.writeSync(2, marker);
+    const runtimes = fakeJsRuntime('runtimes-forged', `
   const pad = 'x'.repeat(70000);
   const forged = head.content_type === 'text'
     ? '{"id":"' + head.id + '","content_type":"json","result":["' + pad + '"]}'
     : '{"id":"' + head.id + '","content_type":"json","result":1,"metadata":{"forged":"' + pad + '"}}';
-  fs.writeSync(3, forged + '\\n');
-});
-`);
+  fs.writeSync(3, forged + '\\n');`);
     const pool = makePool({ runtimesDir: runtimes });
     const e = kind(await pool.call(spec('javascript'), json('x')), 'error');
     assert.match(e.error.message, /invalid protocol line/);
